@@ -1,0 +1,65 @@
+"""Service settings, read once from ``LIVESCREEN_*`` environment variables.
+
+Every value has an embedded default so that ``livescreen run`` works on a fresh
+machine with nothing configured (SQLite, tasks in-process).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BUNDLED_PROTOCOLS_DIR = Path(__file__).resolve().parent.parent / "protocols"
+FLAGSHIP_PROTOCOL = BUNDLED_PROTOCOLS_DIR / "psilocybin-microdosing.toml"
+NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+
+
+class Settings(BaseSettings):
+    """All knobs of the service; tests build their own instance instead of patching."""
+
+    model_config = SettingsConfigDict(env_prefix="LIVESCREEN_", extra="ignore")
+
+    database_url: str = "sqlite:///./livescreen.db"
+    broker_url: str = ""
+    eutils_url: str = NCBI_EUTILS_URL
+    ncbi_api_key: str = ""
+    ncbi_email: str = ""
+    ncbi_tool: str = "livescreen"
+    esearch_limit: int = Field(default=9999, ge=1)
+    efetch_batch_size: int = Field(default=200, ge=1, le=10000)
+    http_timeout: float = Field(default=60.0, gt=0)
+    http_retries: int = Field(default=6, ge=0)
+    http_backoff: float = Field(default=1.0, ge=0)
+    protocols: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [FLAGSHIP_PROTOCOL])
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    lease_minutes: int = Field(default=10, ge=1)
+
+    @field_validator("protocols", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        """Accept a comma- or os.pathsep-separated list in one environment variable."""
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return [Path(p) for p in parts if p]
+        return value
+
+    @property
+    def requests_per_second(self) -> float:
+        """NCBI's published limits: 3/s anonymously, 10/s with an API key."""
+        return 10.0 if self.ncbi_api_key else 3.0
+
+    @property
+    def uses_broker(self) -> bool:
+        return bool(self.broker_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

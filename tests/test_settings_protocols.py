@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+
+from services.protocols import ProtocolError, load_protocol, load_protocols
+from services.settings import FLAGSHIP_PROTOCOL, Settings
+
+
+def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("LIVESCREEN_"):
+            monkeypatch.delenv(name)
+    s = Settings()
+    assert s.database_url == "sqlite:///./livescreen.db"
+    assert s.broker_url == "" and not s.uses_broker
+    assert s.esearch_limit == 9999
+    assert s.ncbi_tool == "livescreen"
+    assert s.protocols == [FLAGSHIP_PROTOCOL]
+    assert s.requests_per_second == 3.0
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVESCREEN_DATABASE_URL", "postgresql+psycopg://x@h/db")
+    monkeypatch.setenv("LIVESCREEN_NCBI_API_KEY", "k")
+    monkeypatch.setenv("LIVESCREEN_PROTOCOLS", "a.toml, b.toml")
+    s = Settings()
+    assert s.database_url == "postgresql+psycopg://x@h/db"
+    assert s.requests_per_second == 10.0
+    assert s.protocols == [Path("a.toml"), Path("b.toml")]
+
+
+def test_flagship_protocol_loads() -> None:
+    p = load_protocol(FLAGSHIP_PROTOCOL)
+    assert p.slug == "psilocybin-microdosing"
+    assert "psilocybin[tiab]" in p.query
+    assert [c.name for c in p.criteria] == ["psilocybin", "low_dose", "controlled", "primary_study"]
+    assert len(p.version) == 12
+
+
+def test_bad_protocol_names_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('slug = "Bad Slug"\ntitle = "t"\nquery = "x"\n')
+    with pytest.raises(ProtocolError, match=r"bad\.toml: field slug"):
+        load_protocol(bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("slug = \n")
+    with pytest.raises(ProtocolError, match="not valid TOML"):
+        load_protocol(broken)
+    with pytest.raises(ProtocolError, match="not found"):
+        load_protocol(tmp_path / "missing.toml")
+
+
+def test_duplicate_slugs_rejected(tmp_path: Path) -> None:
+    one = tmp_path / "one.toml"
+    one.write_text('slug = "x"\ntitle = "t"\nquery = "q"\n')
+    two = tmp_path / "two.toml"
+    two.write_text(one.read_text())
+    with pytest.raises(ProtocolError, match="already defined"):
+        load_protocols([one, two])
+
+
+def test_protocol_version_changes_with_criteria(tmp_path: Path) -> None:
+    base = 'slug = "x"\ntitle = "t"\nquery = "q"\n'
+    a = tmp_path / "a.toml"
+    a.write_text(base + '[[criteria]]\nname = "c"\nkind = "dose"\nmax_mg = 5\n')
+    b = tmp_path / "b.toml"
+    b.write_text(base + '[[criteria]]\nname = "c"\nkind = "dose"\nmax_mg = 6\n')
+    assert load_protocol(a).version != load_protocol(b).version
+    assert load_protocol(a).criteria_config == [{"name": "c", "kind": "dose", "max_mg": 5}]
