@@ -1,0 +1,171 @@
+"""Tables of the sweep and screening side (the reviewer side lives in ``reviewing.py``).
+
+Alembic owns the schema (``services/db/migrations``); these classes must match
+it, which ``tests/db/test_migrations.py`` checks. Natural keys are unique in the
+database so that running any job twice cannot create duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def _json(default: Any = None) -> Any:
+    return Field(
+        default_factory=(lambda: default) if default is not None else None,
+        sa_column=sa.Column(sa.JSON, nullable=default is None),
+    )
+
+
+class Review(SQLModel, table=True):
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    title: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    query: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    protocol_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Record(SQLModel, table=True):
+    """One PubMed record, shared by every review whose query finds it."""
+
+    __tablename__ = "records"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pmid: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, unique=True))
+    version: int = Field(default=1)
+    title: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    abstract: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    journal: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    year: int | None = Field(default=None)
+    doi: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    data: dict[str, Any] = _json(default={})
+    content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    deleted: bool = Field(default=False)
+    retracted: bool = Field(default=False)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class RecordVersion(SQLModel, table=True):
+    """Every distinct content a record has had, so a revision never erases what was screened."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (sa.UniqueConstraint("record_id", "content_hash", name="uq_record_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
+    )
+    version: int
+    content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    data: dict[str, Any] = _json(default={})
+    sweep_id: int | None = Field(default=None)
+    created_at: datetime = _ts()
+
+
+class Sweep(SQLModel, table=True):
+    """One run of a review's PubMed search; its row is how failures become visible."""
+
+    __tablename__ = "sweeps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False)
+    )
+    state: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
+    full: bool = Field(default=False)
+    mindate: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    maxdate: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    found: int = 0
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    missing: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    started_at: datetime = _ts()
+    heartbeat_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+
+
+class ReviewRecord(SQLModel, table=True):
+    """Membership of a record in a review; ``last_sweep_id`` lets an interrupted sweep resume."""
+
+    __tablename__ = "review_records"
+
+    review_id: int = Field(
+        sa_column=sa.Column(
+            sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    record_id: int = Field(
+        sa_column=sa.Column(
+            sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    first_sweep_id: int | None = Field(default=None)
+    last_sweep_id: int | None = Field(default=None, index=True)
+    added_at: datetime = _ts()
+
+
+class SweepProblem(SQLModel, table=True):
+    """A PMID a sweep could not store: missing from efetch, or quarantined as unparseable."""
+
+    __tablename__ = "sweep_problems"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=False)
+    )
+    pmid: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    xml: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    created_at: datetime = _ts()
+
+
+class Screening(SQLModel, table=True):
+    """The machine's verdicts on one record under one version of a review's protocol."""
+
+    __tablename__ = "screenings"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "review_id", "record_id", "protocol_version", "content_hash", name="uq_screening"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False)
+    )
+    record_id: int = Field(
+        sa_column=sa.Column(sa.ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
+    )
+    protocol_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    decision: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    p_include: float
+    criteria: dict[str, Any] = _json(default={})
+    created_at: datetime = _ts()

@@ -1,0 +1,1 @@
+"""Tables of the reviewer side (accounts, claims, human decisions); filled in by the queue work."""
