@@ -1,1 +1,164 @@
-"""Tables of the reviewer side (accounts, claims, human decisions); filled in by the queue work."""
+"""Tables of the reviewer side: accounts, claims on records, human decisions, resolutions.
+
+The invariants that keep concurrent reviewers safe live in the database, not in
+Python: one holder per screening slot of a record (``uq_claim_slot``), one slot
+per reviewer per record (``uq_claim_user``), one *current* decision per reviewer
+per record per round (the partial unique index ``uq_decision_current``) and one
+resolution per record. Decisions are never deleted: a replacement or an undo
+only ends the old row, so the audit trail is complete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from services.db.models import utcnow
+
+ROLES = ("reviewer", "resolver", "admin")
+DECISIONS = ("include", "exclude")
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(
+        default_factory=None if nullable else utcnow,
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable),
+    )
+
+
+def _fk(table: str) -> Any:
+    return Field(
+        sa_column=sa.Column(sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False)
+    )
+
+
+class UserBase(SQLModel):
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
+    role: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    active: bool = Field(default=True)
+
+
+class User(UserBase, table=True):
+    """A person; only the SHA-256 of their token is stored, so a leaked table grants nothing."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = _ts()
+    disabled_at: datetime | None = _ts(nullable=True)
+
+
+class UserPublic(UserBase):
+    id: int
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class AppSecret(SQLModel, table=True):
+    """Generated secrets (the session signing key) kept in the database so restarts keep them."""
+
+    __tablename__ = "app_secrets"
+
+    name: str = Field(sa_column=sa.Column(sa.String(50), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Claim(SQLModel, table=True):
+    """A reviewer's hold on one screening slot of a record.
+
+    ``active`` claims are leases that lapse at ``expires_at``; a decision turns
+    the claim ``done`` and it keeps its slot for good, which is how a record
+    that has all its decisions stops being handed out.
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "record_id", "slot", name="uq_claim_slot"),
+        sa.UniqueConstraint("review_id", "record_id", "user_id", name="uq_claim_user"),
+        sa.Index("ix_claims_user", "review_id", "user_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = _fk("reviews")
+    record_id: int = _fk("records")
+    user_id: int = _fk("users")
+    slot: int
+    status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    claimed_at: datetime = _ts()
+    expires_at: datetime = _ts()
+
+
+class Skip(SQLModel, table=True):
+    """A record a reviewer passed over; it comes back to them only when nothing else is left."""
+
+    __tablename__ = "skips"
+
+    review_id: int = Field(
+        sa_column=sa.Column(
+            sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    record_id: int = Field(
+        sa_column=sa.Column(
+            sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    created_at: datetime = _ts()
+
+
+class Decision(SQLModel, table=True):
+    """One human decision; rows are ended (``is_current`` false), never deleted."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        sa.Index(
+            "uq_decision_current",
+            "review_id",
+            "record_id",
+            "user_id",
+            "round",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
+        sa.Index("ix_decisions_record", "review_id", "record_id"),
+        sa.Index("ix_decisions_user", "review_id", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = _fk("reviews")
+    record_id: int = _fk("records")
+    user_id: int = _fk("users")
+    round: int = Field(default=1)
+    decision: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    reasons: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    is_current: bool = Field(default=True)
+    created_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
+
+
+class Resolution(SQLModel, table=True):
+    """A resolver's final word on a conflict; it outranks every reviewer decision."""
+
+    __tablename__ = "resolutions"
+    __table_args__ = (sa.UniqueConstraint("review_id", "record_id", name="uq_resolution"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = _fk("reviews")
+    record_id: int = _fk("records")
+    user_id: int = _fk("users")
+    decision: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _ts()
