@@ -89,3 +89,16 @@ def load_protocols(paths: list[Path]) -> dict[str, Protocol]:
             )
         protocols[protocol.slug] = protocol
     return protocols
+
+
+def select_protocol(protocols: dict[str, Protocol], slug: str | None) -> Protocol:
+    """The protocol named by ``slug``, or the first configured one when slug is None."""
+    if slug is None:
+        if not protocols:
+            raise LookupError("no review protocols are configured (LIVESCREEN_PROTOCOLS)")
+        return next(iter(protocols.values()))
+    try:
+        return protocols[slug]
+    except KeyError:
+        known = ", ".join(sorted(protocols)) or "none"
+        raise LookupError(f"unknown review {slug!r} (configured: {known})") from None

@@ -105,6 +105,7 @@ class Sweep(SQLModel, table=True):
     quarantined: int = 0
     requests: int = 0
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    owner: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     started_at: datetime = _ts()
     heartbeat_at: datetime = _ts()
     finished_at: datetime | None = _ts(nullable=True)

@@ -1,0 +1,40 @@
+"""The failures the CLI reports as one line: each names its input and what is wrong."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from services.db.engine import DatabaseError
+from services.protocols import ProtocolError
+
+
+class SweepError(RuntimeError):
+    """A sweep could not complete; the message is the one-line reason."""
+
+
+class InputError(ValueError):
+    """A user-supplied file or argument is unusable; the message names it."""
+
+
+def _expected() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [
+        ProtocolError,
+        DatabaseError,
+        SweepError,
+        InputError,
+        LookupError,
+        OSError,
+        ValidationError,
+        sa.exc.OperationalError,
+    ]
+    try:
+        from services.pubmed.client import EutilsError
+    except ImportError:
+        pass
+    else:
+        errors.append(EutilsError)
+    return tuple(errors)
+
+
+EXPECTED_ERRORS = _expected()

@@ -1,0 +1,206 @@
+"""Handlers of the pipeline subcommands (sweep, export, status, classify, evaluate, run, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from services.errors import InputError
+from services.protocols import Protocol, load_protocols, select_protocol
+from services.runtime import Runtime, build_runtime
+from services.settings import Settings
+
+
+@contextmanager
+def _runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with _runtime(settings):
+        print("database is at the newest schema revision")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from services.pipeline.jobs import sweep_review
+    from services.pipeline.progress import sweep_progress
+
+    with _runtime(settings) as runtime:
+        slugs = [runtime.protocol(args.review).slug] if args.review else list(runtime.protocols)
+        failures = 0
+        for slug in slugs:
+            with sweep_progress(slug, enabled=not args.no_progress) as progress:
+                try:
+                    result = sweep_review(
+                        runtime,
+                        slug,
+                        full=args.full,
+                        mindate=args.mindate,
+                        maxdate=args.maxdate,
+                        progress=progress,
+                    )
+                except Exception as exc:
+                    from services.errors import EXPECTED_ERRORS
+
+                    if not isinstance(exc, EXPECTED_ERRORS):
+                        raise
+                    print(f"livescreen sweep: error: {exc}", file=sys.stderr)
+                    failures += 1
+                    continue
+            print(result.summary(slug))
+        return 1 if failures else 0
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.part")
+    with tmp.open("w", encoding="utf-8") as handle:
+        yield handle
+    tmp.replace(target)  # a crash never leaves a half-written export under the real name
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from services.pipeline.export import export_jsonl
+
+    with _runtime(settings) as runtime:
+        protocol = runtime.protocol(args.review)
+        with _output(args.output) as out, runtime.sessions() as session:
+            count = export_jsonl(session=session, protocol=protocol, out=out)
+    if args.output and args.output != "-":
+        print(f"wrote {count} records to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from services.pipeline.status import review_status
+
+    with _runtime(settings) as runtime, runtime.sessions() as session:
+        reviews = review_status(session=session, protocols=runtime.protocols)
+    if args.json:
+        print(json.dumps({"reviews": reviews}, indent=2))
+        return 0
+    for review in reviews:
+        sweep = review["last_sweep"]
+        line = f"{review['slug']}: {review['records']} records"
+        if sweep is None:
+            line += "; never swept"
+        else:
+            window = sweep["window"]
+            c = sweep["counts"]
+            line += (
+                f"; last sweep {sweep['id']} {sweep['state']} at "
+                f"{sweep['finished_at'] or sweep['started_at']} "
+                f"({'full' if sweep['full'] else 'incremental'} {window['mindate']}-"
+                f"{window['maxdate']}: {c['found']} found, {c['new']} new, {c['updated']} updated, "
+                f"{c['missing']} missing, {c['quarantined']} quarantined)"
+            )
+            if sweep["error"]:
+                line += f" error: {sweep['error']}"
+        print(line)
+    return 0
+
+
+def read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, record, error) per non-blank line; one bad line never stops the rest."""
+    try:
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(value, dict):
+                yield number, None, f"expected a JSON object, got {type(value).__name__}"
+                continue
+            yield number, value, None
+
+
+def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
+    from services.pipeline.screen import build_screener, check_record
+
+    protocol = _protocol_only(settings, args.review)
+    screener = build_screener(protocol)
+    bad = 0
+    for number, record, error in read_jsonl(args.input):
+        if record is not None:
+            error = check_record(record)
+        if error or record is None:
+            print(f"{args.input}:{number}: skipped: {error}", file=sys.stderr)
+            bad += 1
+            continue
+        screening = screener.screen(record).to_json()
+        out = {"id": record.get("id"), "pmid": record.get("pmid"), **screening}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 1 if bad else 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from classifiers.evaluation import evaluate, format_report
+
+    from services.pipeline.screen import build_screener, check_record
+
+    protocol = _protocol_only(settings, args.review)
+    screener = build_screener(protocol)
+    labelled: list[dict[str, Any]] = []
+    for number, record, error in read_jsonl(args.input):
+        if record is not None:
+            error = check_record(record) or (
+                None
+                if record.get("decision") in ("include", "exclude")
+                else "missing 'decision' (include or exclude)"
+            )
+        if error or record is None:
+            print(f"{args.input}:{number}: skipped: {error}", file=sys.stderr)
+            continue
+        labelled.append(record)
+    if not labelled:
+        raise InputError(f"{args.input}: no usable labelled records")
+    print(format_report(evaluate(screener, labelled)))
+    return 0
+
+
+def _protocol_only(settings: Settings, slug: str | None) -> Protocol:
+    """classify/evaluate need the protocol, not the database."""
+    return select_protocol(load_protocols(list(settings.protocols)), slug)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from services.serve import serve
+
+    with _runtime(settings) as runtime:
+        serve(runtime, host=args.host, port=args.port, scheduler=False)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.serve import serve
+
+    with _runtime(settings) as runtime:
+        serve(
+            runtime,
+            host=args.host,
+            port=args.port,
+            scheduler=True,
+            initial_sweep=not args.no_initial_sweep,
+        )
+    return 0

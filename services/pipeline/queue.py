@@ -1,0 +1,699 @@
+"""The reviewer queue: ranking, claims with leases, decisions, conflicts, resolutions, counts.
+
+Every function takes ``session=`` keyword-only and leaves committing to the
+caller, so one request is one transaction and nothing is ever half-written.
+
+Claiming is race-free on both databases without explicit locks: a claim is an
+``INSERT ... ON CONFLICT DO NOTHING`` into ``claims``, whose unique constraints
+allow one holder per screening slot and one slot per reviewer. PostgreSQL makes
+a second inserter of the same key wait for the first and then do nothing;
+SQLite serialises writers on its database lock. The loser simply tries the next
+record, so two reviewers never receive the same slot.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
+from services.db.reviewing import DECISIONS, Claim, Decision, Resolution, Skip
+
+CHUNK = 64
+STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
+
+
+class QueueError(ValueError):
+    """A request the queue refuses; the message says what is wrong and what to do."""
+
+    status_code = 422
+
+
+class NotClaimed(QueueError):
+    """A decision on a record the caller holds no claim on."""
+
+
+class InvalidDecision(QueueError):
+    """A decision value or reason that the review does not know."""
+
+
+class StateConflict(QueueError):
+    """The record is in a state that forbids the request (already resolved, not a conflict)."""
+
+    status_code = 409
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; every timestamp here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _insert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+# --- ranking ---------------------------------------------------------------------------
+
+
+def current_screening_join(review_id: int) -> Any:
+    """Join condition picking the machine screening of a record's current content and protocol."""
+    return sa.and_(
+        Screening.review_id == review_id,
+        Screening.record_id == Record.id,
+        Screening.protocol_version == Review.protocol_version,
+        Screening.content_hash == Record.content_hash,
+    )
+
+
+def rank_queue(*, session: Session, review_id: int, required: int) -> list[int]:
+    """Ids of the records that still need human decisions, best first.
+
+    This is the one place that decides the order, so an active-learning ranker
+    can replace it: the highest machine ``p_include`` first where screening
+    exists, then the newest records. Records with all their decisions or a
+    resolution are left out; records held by others are not (their leases may
+    lapse) -- the claim step skips them.
+    """
+    done = (
+        sa.select(Claim.record_id)
+        .where(Claim.review_id == review_id, Claim.status == "done")
+        .group_by(Claim.record_id)
+        .having(sa.func.count() >= required)
+    )
+    resolved = sa.select(Resolution.record_id).where(Resolution.review_id == review_id)
+    stmt = (
+        sa.select(ReviewRecord.record_id)
+        .join(Record, Record.id == ReviewRecord.record_id)
+        .join(Review, Review.id == ReviewRecord.review_id)
+        .outerjoin(Screening, current_screening_join(review_id))
+        .where(
+            ReviewRecord.review_id == review_id,
+            col(Record.deleted).is_(False),
+            col(ReviewRecord.record_id).not_in(done),
+            col(ReviewRecord.record_id).not_in(resolved),
+        )
+        .order_by(
+            col(Screening.p_include).desc().nulls_last(),
+            col(ReviewRecord.added_at).desc(),
+            col(ReviewRecord.record_id).desc(),
+        )
+    )
+    return list(session.execute(stmt).scalars())
+
+
+@dataclass
+class Ranking:
+    """One computed order; ``start`` skips the prefix already known to be fully decided."""
+
+    ids: list[int]
+    built: float = field(default_factory=time.monotonic)
+    start: int = 0
+
+
+class RankedQueue:
+    """Per-process cache of :func:`rank_queue`, rebuilt at most every ``ttl`` seconds.
+
+    Ranking 100,000 records takes tens of milliseconds, far too slow for every
+    ``/next``. The cache only supplies the order; correctness comes from the
+    claim constraints, so a stale order can cost a retry but never a double
+    assignment. While one request rebuilds a stale order, the others keep using it.
+    """
+
+    def __init__(self, ttl: float = 15.0) -> None:
+        self.ttl = ttl
+        self._rankings: dict[int, Ranking] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, review_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(review_id, threading.Lock())
+
+    def get(self, *, session: Session, review_id: int, required: int) -> Ranking:
+        ranking = self._rankings.get(review_id)
+        if ranking is not None and time.monotonic() - ranking.built < self.ttl:
+            return ranking
+        lock = self._lock(review_id)
+        if not lock.acquire(blocking=ranking is None):
+            return ranking  # type: ignore[return-value]  # not None: blocking when None
+        try:
+            current = self._rankings.get(review_id)
+            if current is not None and time.monotonic() - current.built < self.ttl:
+                return current
+            fresh = Ranking(rank_queue(session=session, review_id=review_id, required=required))
+            self._rankings[review_id] = fresh
+            return fresh
+        finally:
+            lock.release()
+
+    def invalidate(self, review_id: int | None = None) -> None:
+        if review_id is None:
+            self._rankings.clear()
+        else:
+            self._rankings.pop(review_id, None)
+
+
+# --- claims ----------------------------------------------------------------------------
+
+
+def held_claim(
+    *, session: Session, review_id: int, user_id: int, now: datetime | None = None
+) -> Claim | None:
+    """The caller's newest unexpired lease in this review, so a reload shows the same record."""
+    now = now or utcnow()
+    return session.exec(
+        select(Claim)
+        .where(
+            Claim.review_id == review_id,
+            Claim.user_id == user_id,
+            Claim.status == "active",
+            Claim.expires_at > now,
+        )
+        .order_by(col(Claim.claimed_at).desc(), col(Claim.id).desc())
+        .limit(1)
+    ).first()
+
+
+def renew(claim: Claim, *, lease: timedelta, now: datetime | None = None) -> None:
+    """Activity on a claimed record extends its lease."""
+    if claim.status == "active":
+        claim.expires_at = (now or utcnow()) + lease
+
+
+def _try_claim(
+    *,
+    session: Session,
+    review_id: int,
+    record_id: int,
+    user_id: int,
+    free_slots: list[int],
+    has_expired: bool,
+    lease: timedelta,
+    now: datetime,
+) -> Claim | None:
+    if has_expired:
+        session.execute(
+            sa.delete(Claim).where(
+                col(Claim.review_id) == review_id,
+                col(Claim.record_id) == record_id,
+                col(Claim.status) == "active",
+                col(Claim.expires_at) <= now,
+            )
+        )
+    insert = _insert(session)
+    for slot in free_slots:
+        stmt = (
+            insert(Claim)
+            .values(
+                review_id=review_id,
+                record_id=record_id,
+                user_id=user_id,
+                slot=slot,
+                status="active",
+                claimed_at=now,
+                expires_at=now + lease,
+            )
+            .on_conflict_do_nothing()
+            .returning(Claim.id)
+        )
+        claim_id = session.execute(stmt).scalar_one_or_none()
+        if claim_id is not None:
+            return session.get(Claim, claim_id)
+    return None
+
+
+def claim_next(
+    *,
+    session: Session,
+    review_id: int,
+    user_id: int,
+    required: int,
+    lease: timedelta,
+    ranking: Ranking | None = None,
+    now: datetime | None = None,
+) -> Claim | None:
+    """Claim the best record this reviewer may screen, or None when nothing is left for them.
+
+    A reviewer never receives a record they already hold or decided (``uq_claim_user``);
+    records they skipped come back only after everything else.
+    """
+    now = now or utcnow()
+    held = held_claim(session=session, review_id=review_id, user_id=user_id, now=now)
+    if held is not None:
+        renew(held, lease=lease, now=now)
+        return held
+    if ranking is None:
+        ranking = Ranking(rank_queue(session=session, review_id=review_id, required=required))
+    skipped = set(
+        session.execute(
+            sa.select(Skip.record_id).where(Skip.review_id == review_id, Skip.user_id == user_id)
+        ).scalars()
+    )
+    for second_pass in (False, True):
+        if second_pass and not skipped:
+            break
+        leading = True
+        index = ranking.start
+        while index < len(ranking.ids):
+            chunk = ranking.ids[index : index + CHUNK]
+            claimed = _claim_in_chunk(
+                session=session,
+                review_id=review_id,
+                user_id=user_id,
+                required=required,
+                chunk=chunk,
+                wanted=(lambda rid: rid in skipped) if second_pass else (lambda rid: rid not in skipped),
+                lease=lease,
+                now=now,
+            )
+            if isinstance(claimed, Claim):
+                return claimed
+            if leading and not second_pass and claimed == len(chunk):
+                ranking.start = max(ranking.start, index + len(chunk))
+            else:
+                leading = False
+            index += len(chunk)
+    return None
+
+
+def _claim_in_chunk(
+    *,
+    session: Session,
+    review_id: int,
+    user_id: int,
+    required: int,
+    chunk: list[int],
+    wanted: Any,
+    lease: timedelta,
+    now: datetime,
+) -> Claim | int:
+    """Claim within one window of the order; else return how many of it are fully decided."""
+    rows = session.execute(
+        sa.select(Claim.record_id, Claim.slot, Claim.user_id, Claim.status, Claim.expires_at).where(
+            Claim.review_id == review_id, col(Claim.record_id).in_(chunk)
+        )
+    ).all()
+    held: dict[int, set[int]] = {}
+    expired: set[int] = set()
+    done: dict[int, int] = {}
+    mine: set[int] = set()
+    for record_id, slot, holder, status, expires_at in rows:
+        if holder == user_id:
+            mine.add(record_id)
+        if status == "done":
+            done[record_id] = done.get(record_id, 0) + 1
+            held.setdefault(record_id, set()).add(slot)
+        elif aware(expires_at) > now:
+            held.setdefault(record_id, set()).add(slot)
+        else:
+            expired.add(record_id)
+    fully_done = sum(1 for rid in chunk if done.get(rid, 0) >= required)
+    for record_id in chunk:
+        if record_id in mine or not wanted(record_id):
+            continue
+        free = [s for s in range(1, required + 1) if s not in held.get(record_id, set())]
+        if not free:
+            continue
+        claim = _try_claim(
+            session=session,
+            review_id=review_id,
+            record_id=record_id,
+            user_id=user_id,
+            free_slots=free,
+            has_expired=record_id in expired,
+            lease=lease,
+            now=now,
+        )
+        if claim is None:
+            continue
+        record = session.get(Record, record_id)
+        if record is None or record.deleted:  # withdrawn since the order was computed
+            session.delete(claim)
+            session.flush()
+            continue
+        return claim
+    return fully_done
+
+
+def claim_of(*, session: Session, review_id: int, record_id: int, user_id: int) -> Claim | None:
+    return session.exec(
+        select(Claim).where(
+            Claim.review_id == review_id, Claim.record_id == record_id, Claim.user_id == user_id
+        )
+    ).first()
+
+
+def skip(*, session: Session, review_id: int, record_id: int, user_id: int) -> None:
+    """Give back an undecided claim and remember the skip so the record goes to the back."""
+    claim = claim_of(session=session, review_id=review_id, record_id=record_id, user_id=user_id)
+    if claim is None or claim.status != "active":
+        raise NotClaimed(f"record {record_id} is not claimed by you (undecided); nothing to skip")
+    session.delete(claim)
+    if session.get(Skip, (review_id, record_id, user_id)) is None:
+        session.add(Skip(review_id=review_id, record_id=record_id, user_id=user_id))
+    session.flush()
+
+
+# --- decisions -------------------------------------------------------------------------
+
+
+def validate_decision(decision: str, reasons: Sequence[str], criteria: Sequence[str]) -> None:
+    if decision not in DECISIONS:
+        raise InvalidDecision(f"decision must be 'include' or 'exclude', got {decision!r}")
+    if decision == "include" and reasons:
+        raise InvalidDecision("reasons name the criteria a record fails; only excludes take them")
+    unknown = [r for r in reasons if r not in criteria]
+    if unknown:
+        known = ", ".join(criteria) or "none"
+        raise InvalidDecision(
+            f"unknown reason(s) {', '.join(map(repr, unknown))}; the review's criteria are: {known}"
+        )
+
+
+def current_decision(
+    *, session: Session, review_id: int, record_id: int, user_id: int
+) -> Decision | None:
+    return session.exec(
+        select(Decision).where(
+            Decision.review_id == review_id,
+            Decision.record_id == record_id,
+            Decision.user_id == user_id,
+            col(Decision.is_current).is_(True),
+        )
+    ).first()
+
+
+def record_decision(
+    *,
+    session: Session,
+    review_id: int,
+    record_id: int,
+    user_id: int,
+    decision: str,
+    reasons: Sequence[str] = (),
+    note: str = "",
+    criteria: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Decision:
+    """Store a decision; a second one by the same reviewer replaces the first, which stays on file."""
+    validate_decision(decision, reasons, criteria)
+    now = now or utcnow()
+    claim = claim_of(session=session, review_id=review_id, record_id=record_id, user_id=user_id)
+    if claim is None:
+        raise NotClaimed(
+            f"record {record_id} is not claimed by you in this review (its lease may have "
+            "lapsed and gone to someone else); claim records with POST /next"
+        )
+    previous = current_decision(
+        session=session, review_id=review_id, record_id=record_id, user_id=user_id
+    )
+    if previous is not None:
+        previous.is_current = False
+        previous.ended_at = now
+        previous.end_reason = "replaced"
+        session.add(previous)
+        session.flush()  # end the old row before the partial unique index sees the new one
+    row = Decision(
+        review_id=review_id,
+        record_id=record_id,
+        user_id=user_id,
+        decision=decision,
+        reasons=list(dict.fromkeys(reasons)),
+        note=note,
+        created_at=now,
+    )
+    claim.status = "done"
+    claim.expires_at = now
+    session.add(row)
+    session.add(claim)
+    session.flush()
+    return row
+
+
+def undo_last(
+    *, session: Session, review_id: int, user_id: int, lease: timedelta, now: datetime | None = None
+) -> Decision | None:
+    """Take back the caller's newest current decision and hand its record back to them."""
+    now = now or utcnow()
+    last = session.exec(
+        select(Decision)
+        .where(
+            Decision.review_id == review_id,
+            Decision.user_id == user_id,
+            col(Decision.is_current).is_(True),
+        )
+        .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    if session.exec(
+        select(Resolution).where(
+            Resolution.review_id == review_id, Resolution.record_id == last.record_id
+        )
+    ).first():
+        raise StateConflict(f"record {last.record_id} is already resolved; it cannot be undone")
+    last.is_current = False
+    last.ended_at = now
+    last.end_reason = "undone"
+    claim = claim_of(
+        session=session, review_id=review_id, record_id=last.record_id, user_id=user_id
+    )
+    if claim is not None:
+        claim.status = "active"
+        claim.claimed_at = now
+        claim.expires_at = now + lease
+        session.add(claim)
+    session.add(last)
+    session.flush()
+    return last
+
+
+# --- status, conflicts, resolutions ----------------------------------------------------
+
+
+def status_columns(review_id: int, required: int) -> tuple[Any, Any, Any]:
+    """(decision aggregate subquery, resolution subquery, status CASE) for one review."""
+    agg = (
+        sa.select(
+            Decision.record_id.label("record_id"),  # type: ignore[attr-defined]
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)).label("n_inc"),
+        )
+        .where(Decision.review_id == review_id, col(Decision.is_current).is_(True))
+        .group_by(col(Decision.record_id))
+        .subquery("agg")
+    )
+    res = (
+        sa.select(Resolution.record_id, Resolution.decision)
+        .where(Resolution.review_id == review_id)
+        .subquery("res")
+    )
+    n = sa.func.coalesce(agg.c.n, 0)
+    status = sa.case(
+        (res.c.decision == "include", "included"),
+        (res.c.decision == "exclude", "excluded"),
+        (sa.and_(n >= required, agg.c.n_inc == n), "included"),
+        (sa.and_(n >= required, agg.c.n_inc == 0), "excluded"),
+        (n >= required, "conflict"),
+        (n > 0, "in_progress"),
+        else_="pending",
+    )
+    return agg, res, status
+
+
+def records_query(
+    *,
+    review_id: int,
+    required: int,
+    status: str | None = None,
+    q: str | None = None,
+) -> Any:
+    """Rows (Record, status, p_include) of a review; the base of listing, export and counts."""
+    agg, res, status_col = status_columns(review_id, required)
+    stmt = (
+        sa.select(Record, status_col.label("status"), Screening.p_include)
+        .select_from(ReviewRecord)
+        .join(Record, Record.id == ReviewRecord.record_id)
+        .join(Review, Review.id == ReviewRecord.review_id)
+        .outerjoin(Screening, current_screening_join(review_id))
+        .outerjoin(agg, agg.c.record_id == Record.id)
+        .outerjoin(res, res.c.record_id == Record.id)
+        .where(ReviewRecord.review_id == review_id)
+    )
+    if status == "screened":
+        stmt = stmt.where(status_col.in_(("included", "excluded")))
+    elif status == "withdrawn":
+        stmt = stmt.where(col(Record.deleted).is_(True))
+    elif status:
+        stmt = stmt.where(status_col == status, col(Record.deleted).is_(False))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Record.title).like(like),
+                sa.func.lower(sa.func.coalesce(Record.abstract, "")).like(like),
+                Record.pmid == q.strip(),
+                sa.func.lower(sa.func.coalesce(Record.doi, "")) == q.strip().lower(),
+            )
+        )
+    return stmt
+
+
+def list_records(
+    *,
+    session: Session,
+    review_id: int,
+    required: int,
+    status: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[tuple[Record, str, float | None]]]:
+    stmt = records_query(review_id=review_id, required=required, status=status, q=q)
+    total = session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(col(ReviewRecord.added_at).desc(), col(Record.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return int(total), [(r[0], r[1], r[2]) for r in rows]
+
+
+def record_status(*, session: Session, review_id: int, record_id: int, required: int) -> str:
+    stmt = records_query(review_id=review_id, required=required).where(Record.id == record_id)
+    row = session.execute(stmt).first()
+    return str(row[1]) if row else "pending"
+
+
+def counts(*, session: Session, review_id: int, required: int) -> dict[str, Any]:
+    """PRISMA-style counts; ``estimated_recall`` only once machine screening exists."""
+    base = records_query(review_id=review_id, required=required).subquery()
+    by_status = dict(
+        session.execute(
+            sa.select(base.c.status, sa.func.count())
+            .where(base.c.deleted.is_(False))
+            .group_by(base.c.status)
+        ).all()
+    )
+    totals = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(sa.case((base.c.deleted.is_(True), 1), else_=0)),
+            sa.func.count(base.c.doi) - sa.func.count(sa.distinct(sa.func.lower(base.c.doi))),
+            sa.func.count(base.c.p_include),
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            base.c.status.in_(("pending", "in_progress")),
+                            base.c.deleted.is_(False),
+                        ),
+                        base.c.p_include,
+                    ),
+                    else_=0.0,
+                )
+            ),
+        )
+    ).one()
+    identified, withdrawn, duplicates, machine_screened, expected_left = totals
+    out: dict[str, Any] = {s: int(by_status.get(s, 0)) for s in STATUSES}
+    included, excluded = out["included"], out["excluded"]
+    out.update(
+        identified=int(identified or 0),
+        withdrawn=int(withdrawn or 0),
+        duplicates=int(duplicates or 0),
+        screened=included + excluded,
+        conflicts=out.pop("conflict"),
+        remaining=out["pending"] + out["in_progress"],
+        machine_screened=int(machine_screened or 0),
+    )
+    active = out["identified"] - out["withdrawn"]
+    out["progress"] = round(out["screened"] / active, 4) if active else 0.0
+    out["estimated_recall"] = None
+    if machine_screened:
+        expected = float(expected_left or 0.0)
+        out["estimated_recall"] = (
+            round(included / (included + expected), 4) if included + expected > 0 else 1.0
+        )
+    return out
+
+
+def conflicts(*, session: Session, review_id: int, required: int) -> list[Record]:
+    stmt = records_query(review_id=review_id, required=required, status="conflict")
+    return [row[0] for row in session.execute(stmt.order_by(Record.id)).all()]
+
+
+def decisions_of(
+    *, session: Session, review_id: int, record_ids: Sequence[int], current_only: bool = False
+) -> dict[int, list[Decision]]:
+    stmt = select(Decision).where(
+        Decision.review_id == review_id, col(Decision.record_id).in_(list(record_ids))
+    )
+    if current_only:
+        stmt = stmt.where(col(Decision.is_current).is_(True))
+    out: dict[int, list[Decision]] = {rid: [] for rid in record_ids}
+    for row in session.exec(stmt.order_by(col(Decision.created_at), col(Decision.id))):
+        out[row.record_id].append(row)
+    return out
+
+
+def resolution_of(*, session: Session, review_id: int, record_id: int) -> Resolution | None:
+    return session.exec(
+        select(Resolution).where(
+            Resolution.review_id == review_id, Resolution.record_id == record_id
+        )
+    ).first()
+
+
+def resolve(
+    *,
+    session: Session,
+    review_id: int,
+    record_id: int,
+    user_id: int,
+    decision: str,
+    note: str = "",
+    required: int,
+) -> Resolution:
+    """A resolver settles a conflict; only records in conflict can be resolved, once."""
+    if decision not in DECISIONS:
+        raise InvalidDecision(f"decision must be 'include' or 'exclude', got {decision!r}")
+    state = record_status(
+        session=session, review_id=review_id, record_id=record_id, required=required
+    )
+    if state != "conflict":
+        raise StateConflict(f"record {record_id} is not in conflict (its status is {state})")
+    row = Resolution(
+        review_id=review_id, record_id=record_id, user_id=user_id, decision=decision, note=note
+    )
+    session.add(row)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise StateConflict(f"record {record_id} was resolved by someone else just now") from None
+    return row
+
+
+def screenings_of(*, session: Session, review_id: int, record_id: int) -> list[Screening]:
+    return list(
+        session.exec(
+            select(Screening)
+            .where(Screening.review_id == review_id, Screening.record_id == record_id)
+            .order_by(col(Screening.created_at).desc(), col(Screening.id).desc())
+        )
+    )

@@ -1,0 +1,116 @@
+"""Screening of stored records with the review's criteria (the pure classifiers package).
+
+A screening is stored per record, protocol version and record content, so a
+changed protocol or a revised record is screened again and old verdicts stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from classifiers.screen import Screener
+from sqlmodel import Session, col
+
+from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
+from services.protocols import Protocol
+from services.records import EXPORT_FIELDS
+
+LIST_FIELDS = ("publication_types", "mesh_terms", "keywords", "authors", "nct_ids")
+
+
+def build_screener(protocol: Protocol) -> Screener:
+    return Screener.from_config(protocol.criteria_config)
+
+
+def check_record(record: Mapping[str, Any]) -> str | None:
+    """Why a record in the interchange format cannot be screened, or None when it can."""
+    title, abstract = record.get("title"), record.get("abstract")
+    if title is not None and not isinstance(title, str):
+        return f"'title' must be a string, got {type(title).__name__}"
+    if abstract is not None and not isinstance(abstract, str):
+        return f"'abstract' must be a string or null, got {type(abstract).__name__}"
+    if not (title or abstract):
+        return "record has neither 'title' nor 'abstract'"
+    for name in LIST_FIELDS:
+        value = record.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return f"'{name}' must be a list of strings"
+    return None
+
+
+def screen_pending(
+    *,
+    session: Session,
+    review: Review,
+    protocol: Protocol,
+    screener: Screener,
+    batch_size: int = 500,
+) -> int:
+    """Screen the review's records that have no screening for this protocol and content yet."""
+    assert review.id is not None
+    screened = 0
+    while True:
+        already = (
+            sa.select(Screening.id)
+            .where(
+                col(Screening.review_id) == review.id,
+                col(Screening.record_id) == col(Record.id),
+                col(Screening.protocol_version) == protocol.version,
+                col(Screening.content_hash) == col(Record.content_hash),
+            )
+            .exists()
+        )
+        rows = (
+            session.execute(
+                sa.select(Record)
+                .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
+                .where(col(ReviewRecord.review_id) == review.id, ~already)
+                .order_by(col(Record.id))
+                .limit(batch_size)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return screened
+        now = utcnow()
+        for row in rows:
+            data = {name: row.data.get(name) for name in EXPORT_FIELDS}
+            result = screener.screen(data)
+            session.add(
+                Screening(
+                    review_id=review.id,
+                    record_id=row.id,
+                    protocol_version=protocol.version,
+                    content_hash=row.content_hash,
+                    decision=result.decision,
+                    p_include=result.p_include,
+                    criteria=result.to_json()["criteria"],
+                    created_at=now,
+                )
+            )
+        session.commit()
+        screened += len(rows)
+
+
+def latest_screenings(
+    *, session: Session, review: Review, protocol: Protocol, record_ids: list[int]
+) -> dict[int, Screening]:
+    """The current screening of each record (this protocol version, current content)."""
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Screening)
+        .join(Record, col(Record.id) == col(Screening.record_id))
+        .where(
+            col(Screening.review_id) == review.id,
+            col(Screening.record_id).in_(record_ids),
+            col(Screening.protocol_version) == protocol.version,
+            col(Screening.content_hash) == col(Record.content_hash),
+        )
+    ).scalars()
+    return {s.record_id: s for s in rows}

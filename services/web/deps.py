@@ -1,0 +1,86 @@
+"""FastAPI dependencies: the one way routes get a session, the runtime, the caller and the review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Depends, HTTPException, Request
+from sqlmodel import Session, select
+
+from services.db.models import Review
+from services.protocols import Protocol
+from services.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request, committed by the route's own code and always closed."""
+    session = get_runtime(request).sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """A review row with the protocol settings that govern its screening."""
+
+    review: Review
+    protocol: Protocol | None
+
+    @property
+    def id(self) -> int:
+        assert self.review.id is not None
+        return self.review.id
+
+    @property
+    def slug(self) -> str:
+        return self.review.slug
+
+    @property
+    def title(self) -> str:
+        return self.protocol.title if self.protocol else self.review.title
+
+    @property
+    def required(self) -> int:
+        return self.protocol.required_decisions if self.protocol else 1
+
+    @property
+    def screening(self) -> str:
+        return self.protocol.screening if self.protocol else "single"
+
+    @property
+    def blind(self) -> bool:
+        return self.protocol.blind if self.protocol else True
+
+    @property
+    def criteria(self) -> list[str]:
+        return [c.name for c in self.protocol.criteria] if self.protocol else []
+
+
+def find_review(*, session: Session, runtime: Runtime, slug: str) -> ReviewContext:
+    """The review named ``slug``; 404 when no sweep has created it yet."""
+    review = session.exec(select(Review).where(Review.slug == slug)).first()
+    if review is None:
+        hint = " (configured, but no sweep has stored records yet)" if slug in runtime.protocols else ""
+        raise HTTPException(404, f"unknown review {slug!r}{hint}")
+    return ReviewContext(review, runtime.protocols.get(slug))
+
+
+def get_review(
+    slug: str,
+    request: Request,
+    session: Session = Depends(get_session),
+) -> ReviewContext:
+    return find_review(session=session, runtime=get_runtime(request), slug=slug)
+
+
+def lease(runtime: Runtime) -> timedelta:
+    return timedelta(minutes=runtime.settings.lease_minutes)

@@ -1,0 +1,52 @@
+"""Celery wiring: the app is configured from Settings, the beat schedule from the protocols.
+
+Run with ``celery -A workers.celery_app worker`` and ``celery -A workers.celery_app beat``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+
+from services.protocols import load_protocols
+from services.settings import Settings, get_settings
+
+SWEEP_TASK = "livescreen.sweep_review"
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    """One entry per review; ``expires`` below the period so a backlog never piles up sweeps."""
+    schedule: dict[str, dict[str, object]] = {}
+    for slug, protocol in load_protocols(list(settings.protocols)).items():
+        period = timedelta(hours=protocol.schedule_hours)
+        schedule[f"sweep-{slug}"] = {
+            "task": SWEEP_TASK,
+            "schedule": period,
+            "args": (slug,),
+            "options": {"expires": period.total_seconds() * 0.9},
+        }
+    return schedule
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery(
+        "livescreen", broker=settings.broker_url or None, backend=settings.broker_url or None
+    )
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        result_expires=timedelta(days=1),
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+    )
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+app = create_celery(get_settings())
