@@ -7,10 +7,12 @@ highlighted in the original record without re-normalising it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from classifiers.types import TEXT_FIELDS
+from classifiers.types import TEXT_FIELDS, Evidence
 
 # A sentence ends at . ! ? followed by space and an upper-case letter/digit/quote,
 # or at a line break (structured abstracts). Decimal points ("0.5 mg") and common
@@ -48,3 +50,229 @@ def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]
         end -= 1
     if end > start:
         spans.append((start, end))
+
+
+# --------------------------------------------------------------------------------------
+# Term matching over a whole record (used by the criteria).
+#
+# A ``Doc`` holds the record's free-text fields split into sentences, each tagged with the
+# section it belongs to (structured abstracts: BACKGROUND:, METHODS:, ...). Criteria
+# compile their configured vocabularies once with ``compile_terms`` and ask the Doc for
+# hits; every hit carries offsets into ``record[field]`` exactly as given.
+# --------------------------------------------------------------------------------------
+
+_SECTION_LABEL = re.compile(
+    r"(?P<label>background|introduction|aims?|objectives?|purpose|context|rationale"
+    r"|methods?(?: and analysis)?|design|setting|participants|interventions?"
+    r"|results?|findings|conclusions?|discussion|interpretation"
+    r"|ethics and dissemination|trial registration|limitations)\s*:",
+    re.IGNORECASE,
+)
+_SECTION_KIND = {
+    "background": "background",
+    "introduction": "background",
+    "context": "background",
+    "rationale": "background",
+    "conclusion": "conclusion",
+    "conclusions": "conclusion",
+    "discussion": "conclusion",
+    "interpretation": "conclusion",
+    "limitations": "conclusion",
+}
+
+
+def compile_terms(terms: Sequence[str] | str, *, whole_word: bool = True) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of ``terms`` (regular-expression fragments).
+
+    With ``whole_word`` a match may not start or end inside a word. Raises ``ValueError``
+    naming the offending fragment when one is not a valid regular expression.
+    """
+    if isinstance(terms, str):
+        terms = [terms]
+    parts: list[str] = []
+    for term in terms:
+        if not isinstance(term, str) or not term.strip():
+            raise ValueError(f"terms must be non-empty strings, got {term!r}")
+        try:
+            re.compile(term)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {term!r}: {exc}") from None
+        parts.append(f"(?:{term})")
+    if not parts:
+        return re.compile(r"(?!x)x")  # matches nothing
+    body = "|".join(parts)
+    if whole_word:
+        body = rf"(?<![\w])(?:{body})(?![\w])"
+    return re.compile(body, re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    field: str
+    start: int
+    end: int
+    section: str  # "title", "background", "body" or "conclusion"
+    index: int  # position within its field (0 = first sentence)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    field: str
+    start: int
+    end: int
+    sentence: int  # index into Doc.sentences
+
+
+class Doc:
+    """The free-text fields of one record, split into sentences with sections."""
+
+    __slots__ = ("texts", "sentences", "_starts")
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self.texts: dict[str, str] = dict(text_fields(record))
+        self.sentences: list[Sentence] = []
+        self._starts: dict[str, tuple[list[int], int]] = {}
+        for name, text in self.texts.items():
+            first = len(self.sentences)
+            section = "title" if name == "title" else "body"
+            for i, (start, end) in enumerate(sentence_spans(text)):
+                if name != "title":
+                    label = _SECTION_LABEL.match(text, start)
+                    if label:
+                        section = _SECTION_KIND.get(label.group("label").lower(), "body")
+                self.sentences.append(Sentence(name, start, end, section, i))
+            self._starts[name] = ([s.start for s in self.sentences[first:]], first)
+
+    @property
+    def has_abstract(self) -> bool:
+        return "abstract" in self.texts
+
+    def text(self, sentence: Sentence) -> str:
+        return self.texts[sentence.field][sentence.start : sentence.end]
+
+    def sentence_of(self, field: str, pos: int) -> int:
+        starts, first = self._starts[field]
+        return first + max(bisect_right(starts, pos) - 1, 0)
+
+    def find(self, pattern: re.Pattern[str], fields: Iterable[str] | None = None) -> list[Hit]:
+        hits: list[Hit] = []
+        for name in fields if fields is not None else self.texts:
+            text = self.texts.get(name)
+            if text is None:
+                continue
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    hits.append(Hit(name, m.start(), m.end(), self.sentence_of(name, m.start())))
+        return hits
+
+    def flagged(self, pattern: re.Pattern[str]) -> set[int]:
+        """Indices of the sentences in which ``pattern`` occurs."""
+        return {h.sentence for h in self.find(pattern)}
+
+    def before(self, hit: Hit, window: int = 60) -> str:
+        """The text of the hit's clause before it (at most ``window`` characters)."""
+        sent = self.sentences[hit.sentence]
+        text = self.texts[hit.field]
+        lead = text[max(sent.start, hit.start - window) : hit.start]
+        cut = max(lead.rfind(m) for m in (";", ":", ", and ", ", but ", ", while ", ", whereas "))
+        return lead[cut + 1 :] if cut >= 0 else lead
+
+    def after(self, hit: Hit, window: int = 40) -> str:
+        sent = self.sentences[hit.sentence]
+        return self.texts[hit.field][hit.end : min(sent.end, hit.end + window)]
+
+    def evidence(self, hit: Hit | Sentence, *, whole_sentence: bool = True) -> Evidence:
+        """Evidence for a hit (its sentence, or the matched phrase) or for a sentence."""
+        if isinstance(hit, Hit):
+            if whole_sentence:
+                sent = self.sentences[hit.sentence]
+                start, end = sent.start, sent.end
+            else:
+                start, end = hit.start, hit.end
+        else:
+            start, end = hit.start, hit.end
+        text = self.texts[hit.field]
+        return Evidence(hit.field, start, end, text[start:end])
+
+
+_DOC_CACHE: list[tuple[Mapping[str, Any], Any, Any, Doc]] = []
+
+
+def doc_for(record: Mapping[str, Any]) -> Doc:
+    """The record's ``Doc``, shared by the criteria that judge the same record in turn.
+
+    A one-entry cache keyed on the identity of the record and of its text values, so
+    several criteria evaluating one record split its sentences only once.
+    """
+    title, abstract = record.get("title"), record.get("abstract")
+    if _DOC_CACHE:
+        cached = _DOC_CACHE[0]
+        if cached[0] is record and cached[1] is title and cached[2] is abstract:
+            return cached[3]
+    doc = Doc(record)
+    _DOC_CACHE[:] = [(record, title, abstract, doc)]
+    return doc
+
+
+def evidence_list(doc: Doc, items: Iterable[Hit | Sentence], limit: int = 3) -> list[Evidence]:
+    """Evidence for ``items`` (hits or sentences), one per sentence, at most ``limit``."""
+    seen: set[tuple[str, int]] = set()
+    out: list[Evidence] = []
+    for item in items:
+        sent = doc.sentences[item.sentence] if isinstance(item, Hit) else item
+        key = (sent.field, sent.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(doc.evidence(sent))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def list_field(record: Mapping[str, Any], name: str) -> list[str]:
+    """A list-of-strings field (publication_types, mesh_terms, keywords); [] when absent."""
+    value = record.get(name)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+# Generic English cues shared by the criteria (each kind lets a protocol override them).
+# A sentence with a background cue reports other or earlier work; a future cue, work
+# that is needed or planned; neither describes what this record itself did.
+BACKGROUND_CUES: tuple[str, ...] = (
+    r"previous(ly)?",
+    r"prior (work|studies|research|trials?)",
+    r"earlier (work|studies|research|trials?)",
+    r"(has|have)( not| rarely| never| often| largely| mainly| mostly| also| been)* been",
+    r"(has|have) (shown|reported|found|suggested|attracted|outpaced|proposed|raised|produced)",
+    r"(most|many|some|other|existing|published|recent) "
+    r"(evidence|studies|research|trials|reports|work|data)",
+    r"in the literature",
+    r"literature",
+    r"usually",
+    r"to date",
+    r"so far",
+    r"(is|are|remains?) (unknown|unclear|lacking|scarce|limited)",
+    r"little is known",
+    r"(those|that|what) (seen|reported|found|observed|described) in",
+    r"unlike",
+)
+FUTURE_CUES: tuple[str, ...] = (
+    r"(is|are|will be|would be|remain) (now )?(needed|required|warranted|necessary)",
+    r"(needed|warranted) to",
+    r"future",
+    r"(are|is) planned",
+    r"should (now )?(include|be tested|test|be conducted|use|prioriti[sz]e|report)",
+    r"call(s|ed)? for",
+    r"subsequent",
+    r"(feasibility|design) of (a|the) (subsequent |future |larger |definitive )?"
+    r"(randomi[sz]ed|controlled|placebo|trial)",
+    r"(a|an) (larger|definitive|fully powered|adequately powered) (trial|study)",
+    r"(is|are|appears?) (feasible|warranted)",
+    r"motivate",
+    r"would welcome",
+)
