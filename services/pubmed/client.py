@@ -1,0 +1,443 @@
+"""HTTP client for NCBI E-utilities (ESearch and EFetch on PubMed).
+
+The client owns everything that makes talking to NCBI reliable: the identity
+parameters NCBI asks for (tool, email, api_key), pacing through a shared
+:class:`~services.pubmed.ratelimit.RateLimiter`, and retries with exponential
+backoff and full jitter for the failures NCBI is known for (429 under load,
+5xx from the backend, dropped connections, and HTTP 200 responses that are cut
+short or are not the XML they claim to be).  Permanent failures -- NCBI saying
+the query or parameters are wrong, or the PubMed 9,999-record retrieval cap --
+raise at once, carrying NCBI's own words.
+
+Parsing the records themselves is not done here (see ``parse.py``); EFetch
+bodies are returned as bytes after a cheap completeness check.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import requests
+from lxml import etree
+
+from services.pubmed.ratelimit import LocalRateLimiter, RateLimiter
+from services.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+"""Ceiling for one backoff wait; NCBI outages longer than this are for the caller to handle."""
+
+POST_ID_THRESHOLD = 200
+"""NCBI asks for HTTP POST when sending more than about 200 UIDs."""
+
+POST_TERM_THRESHOLD = 1500
+"""Long search terms (common in systematic reviews) go by POST to stay clear of URL limits."""
+
+EMPTY_ARTICLE_SET = b'<?xml version="1.0" ?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n'
+
+_T = TypeVar("_T")
+
+
+class EutilsError(RuntimeError):
+    """A failure that retrying will not fix; the message says what NCBI said."""
+
+
+class RetrievalCapError(EutilsError):
+    """PubMed refuses to page past its first 9,999 records for one query.
+
+    Callers handle this by splitting the query (for example into smaller date
+    windows) rather than by retrying.
+    """
+
+
+class _Transient(Exception):
+    """Internal: this attempt failed in a way worth retrying; ``str`` is the reason."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+@dataclass
+class SearchResult:
+    """What one ESearch call returned.
+
+    ``webenv``/``query_key`` are set when the search was stored on NCBI's
+    history server (``usehistory``); ``ids`` holds at most ``retmax`` PMIDs.
+    ``phrases_not_found`` lists phrases NCBI reported in ``ErrorList``
+    (``PhraseNotFound``); they do not fail the search because a living review's
+    query legitimately contains terms that have no hits yet.
+    """
+
+    count: int
+    webenv: str | None
+    query_key: str | None
+    ids: list[str]
+    phrases_not_found: list[str] = field(default_factory=list)
+
+
+def _xml_parser() -> etree.XMLParser:
+    """A parser that never fetches DTDs or expands external entities (NCBI bodies name a DTD)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+
+
+def _is_cap_message(text: str) -> bool:
+    """Recognise NCBI's wording for the PubMed retrieval cap (it has varied over time)."""
+    lowered = text.lower()
+    return any(
+        phrase in lowered
+        for phrase in (
+            "cannot be larger than",  # 'retstart' cannot be larger than 9998 ...
+            "esearch can only retrieve",  # ... only retrieve the first 9,999 records
+            "out of acceptable range",  # older: Position 15000 is out of acceptable range
+        )
+    )
+
+
+def _ncbi_error(text: str) -> EutilsError:
+    """The right exception class for an error text NCBI sent."""
+    text = text.strip()
+    if _is_cap_message(text):
+        return RetrievalCapError(text)
+    return EutilsError(text)
+
+
+def _error_text_from_body(body: bytes) -> str | None:
+    """NCBI's own message in an error body: an ``<ERROR>`` element or a JSON ``error`` field."""
+    stripped = body.strip()
+    if not stripped:
+        return None
+    if stripped.startswith(b"{"):
+        import json
+
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return None
+        if isinstance(data, dict) and "error" in data:
+            return str(data["error"])
+        return None
+    try:
+        root = etree.fromstring(stripped, parser=_xml_parser())
+    except etree.XMLSyntaxError:
+        return None
+    errors = [(el.text or "").strip() for el in root.iter("ERROR")]
+    errors = [e for e in errors if e]
+    return "; ".join(errors) if errors else None
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class EutilsClient:
+    """ESearch/EFetch against PubMed with pacing, retries and NCBI-aware error handling.
+
+    Collaborators come in as arguments so tests (and the Celery workers) decide
+    them: ``session`` (a ``requests.Session``; one is created and owned when
+    not given), ``limiter`` (shared pacing; a local limiter at the settings'
+    rate by default), ``sleep`` (backoff waits) and ``rng`` (jitter).
+    ``requests_made`` counts every HTTP request actually sent, retries included.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._owns_session = session is None
+        self.session = session if session is not None else requests.Session()
+        self.limiter: RateLimiter = (
+            limiter if limiter is not None else LocalRateLimiter(settings.requests_per_second)
+        )
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self.base_url = (
+            settings.eutils_url
+            if settings.eutils_url.endswith("/")
+            else (settings.eutils_url + "/")
+        )
+        self.requests_made = 0
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the session if this client created it (an injected one belongs to the caller)."""
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> EutilsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- public API ------------------------------------------------------------
+
+    def esearch(
+        self,
+        term: str,
+        *,
+        mindate: str | None = None,
+        maxdate: str | None = None,
+        datetype: str = "edat",
+        usehistory: bool = True,
+        retmax: int = 0,
+        retstart: int = 0,
+    ) -> SearchResult:
+        """Run one PubMed search; dates are ``YYYY/MM/DD`` (or ``YYYY/MM``, ``YYYY``), inclusive.
+
+        NCBI ignores a date window unless both ends are given, which would
+        silently widen a sweep to all of PubMed; so one end alone is refused.
+        """
+        if (mindate is None) != (maxdate is None):
+            raise ValueError("mindate and maxdate must be given together (NCBI ignores just one)")
+        if retmax < 0 or retstart < 0:
+            raise ValueError("retmax and retstart must be >= 0")
+        params: dict[str, str] = {
+            "term": term,
+            "retmax": str(retmax),
+            "retstart": str(retstart),
+            "retmode": "xml",
+        }
+        if usehistory:
+            params["usehistory"] = "y"
+        if mindate is not None and maxdate is not None:
+            params.update(datetype=datetype, mindate=mindate, maxdate=maxdate)
+        method = "POST" if len(urlencode({"term": term})) > POST_TERM_THRESHOLD else "GET"
+        return self._call("esearch.fcgi", params, method=method, handle=self._parse_esearch)
+
+    def efetch_history(self, webenv: str, query_key: str, *, retstart: int, retmax: int) -> bytes:
+        """Fetch ``retmax`` PubMed XML records from a stored search, starting at ``retstart``."""
+        if retmax < 1 or retstart < 0:
+            raise ValueError("retmax must be >= 1 and retstart >= 0")
+        params = {
+            "WebEnv": webenv,
+            "query_key": str(query_key),
+            "retstart": str(retstart),
+            "retmax": str(retmax),
+            "rettype": "xml",
+            "retmode": "xml",
+        }
+        return self._call("efetch.fcgi", params, method="GET", handle=self._check_efetch)
+
+    def efetch_ids(self, ids: Sequence[str]) -> bytes:
+        """Fetch PubMed XML for the given PMIDs (POST above 200 ids, as NCBI asks).
+
+        An empty list answers an empty ``PubmedArticleSet`` without a request.
+        PMIDs PubMed does not know are simply absent from the answer.
+        """
+        id_list = [str(i).strip() for i in ids if str(i).strip()]
+        if not id_list:
+            return EMPTY_ARTICLE_SET
+        params = {"id": ",".join(id_list), "rettype": "xml", "retmode": "xml"}
+        method = "POST" if len(id_list) > POST_ID_THRESHOLD else "GET"
+        return self._call("efetch.fcgi", params, method=method, handle=self._check_efetch)
+
+    # -- transport -------------------------------------------------------------
+
+    def _common_params(self) -> dict[str, str]:
+        params = {"db": "pubmed", "tool": self.settings.ncbi_tool}
+        if self.settings.ncbi_email:
+            params["email"] = self.settings.ncbi_email
+        if self.settings.ncbi_api_key:
+            params["api_key"] = self.settings.ncbi_api_key
+        return params
+
+    @staticmethod
+    def _describe(endpoint: str, params: Mapping[str, str]) -> str:
+        """Endpoint and parameters for messages, without the URL and with the key hidden."""
+        shown = []
+        for key, value in params.items():
+            if key == "api_key":
+                value = "***"
+            elif len(value) > 120:
+                value = value[:117] + "..."
+            shown.append(f"{key}={value}")
+        return f"{endpoint} ({', '.join(shown)})"
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        ceiling = min(MAX_BACKOFF_SECONDS, self.settings.http_backoff * (2**attempt))
+        return self._rng.uniform(0.0, ceiling)
+
+    def _call(
+        self,
+        endpoint: str,
+        params: dict[str, str],
+        *,
+        method: str,
+        handle: Callable[[bytes], _T],
+    ) -> _T:
+        """Send one logical request, retrying transient failures; ``handle`` validates the body."""
+        all_params = {**self._common_params(), **params}
+        url = self.base_url + endpoint
+        what = self._describe(endpoint, all_params)
+        attempts = self.settings.http_retries + 1
+        last_reason = ""
+        for attempt in range(attempts):
+            try:
+                return self._attempt(url, method, all_params, what, handle)
+            except _Transient as exc:
+                last_reason = str(exc)
+                if attempt + 1 >= attempts:
+                    break
+                wait = self._backoff(attempt)
+                if exc.retry_after is not None:
+                    wait = max(wait, exc.retry_after)
+                logger.warning(
+                    "E-utilities %s: attempt %d/%d failed (%s); retrying in %.2fs",
+                    endpoint,
+                    attempt + 1,
+                    attempts,
+                    last_reason,
+                    wait,
+                )
+                self._sleep(wait)
+        raise EutilsError(f"{what} failed after {attempts} attempts; last error: {last_reason}")
+
+    def _attempt(
+        self,
+        url: str,
+        method: str,
+        params: dict[str, str],
+        what: str,
+        handle: Callable[[bytes], _T],
+    ) -> _T:
+        """One paced HTTP request and its classification: result, _Transient or EutilsError."""
+        self.limiter.acquire()
+        self.requests_made += 1
+        request_kwargs: dict[str, Any] = (
+            {"data": params} if method == "POST" else {"params": params}
+        )
+        try:
+            response = self.session.request(
+                method, url, timeout=self.settings.http_timeout, **request_kwargs
+            )
+        except requests.Timeout as exc:
+            raise _Transient(f"timeout after {self.settings.http_timeout}s: {exc}") from exc
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            raise _Transient(f"connection error: {exc}") from exc
+        with response:
+            status = response.status_code
+            body = response.content
+            if status == 429:
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is None:
+                    # No hint: wait at least one base backoff, never a jittered zero.
+                    retry_after = self.settings.http_backoff
+                detail = _error_text_from_body(body) or "rate limited"
+                raise _Transient(f"HTTP 429 ({detail})", retry_after=retry_after)
+            if status >= 500:
+                detail = _error_text_from_body(body) or response.reason or ""
+                raise _Transient(f"HTTP {status} {detail}".rstrip())
+            if status >= 400:
+                ncbi_says = _error_text_from_body(body)
+                if ncbi_says and _is_cap_message(ncbi_says):
+                    raise RetrievalCapError(ncbi_says)
+                text = ncbi_says or body[:300].decode("utf-8", "replace").strip()
+                raise EutilsError(f"{what}: HTTP {status}: {text}")
+            if status != 200:
+                raise _Transient(f"unexpected HTTP {status}")
+            return handle(body)
+
+    # -- body checks -------------------------------------------------------------
+
+    @staticmethod
+    def _parse_esearch(body: bytes) -> SearchResult:
+        """Turn an eSearchResult into a SearchResult, or say why it is not one."""
+        try:
+            root = etree.fromstring(body, parser=_xml_parser())
+        except etree.XMLSyntaxError as exc:
+            raise _Transient(f"esearch response is not well-formed XML ({exc})") from exc
+        if root.tag != "eSearchResult":
+            raise _Transient(f"esearch response has root <{root.tag}>, not <eSearchResult>")
+        error_texts = [(el.text or "").strip() for el in root.findall("ERROR")]
+        if error_texts:
+            raise _ncbi_error("; ".join(t for t in error_texts if t) or "ERROR without text")
+        phrases: list[str] = []
+        other_errors: list[str] = []
+        error_list = root.find("ErrorList")
+        if error_list is not None:
+            for child in error_list:
+                if not isinstance(child.tag, str):
+                    continue
+                text = (child.text or "").strip()
+                if child.tag == "PhraseNotFound":
+                    phrases.append(text)
+                else:
+                    other_errors.append(f"{child.tag}: {text}")
+        if other_errors:
+            raise EutilsError("NCBI reported: " + "; ".join(other_errors))
+        count_text = root.findtext("Count")
+        if count_text is None or not count_text.strip().isdigit():
+            raise _Transient("esearch response lacks a numeric <Count>")
+        if phrases:
+            logger.warning("PubMed did not find these phrases of the query: %s", phrases)
+        ids = [(el.text or "").strip() for el in root.iterfind("IdList/Id")]
+        webenv = root.findtext("WebEnv")
+        query_key = root.findtext("QueryKey")
+        return SearchResult(
+            count=int(count_text),
+            webenv=webenv.strip() if webenv else None,
+            query_key=query_key.strip() if query_key else None,
+            ids=[i for i in ids if i],
+            phrases_not_found=phrases,
+        )
+
+    @staticmethod
+    def _check_efetch(body: bytes) -> bytes:
+        """Accept a complete PubmedArticleSet; spot NCBI errors and cut-off bodies.
+
+        The cheap test (ends with the closing tag) covers almost every answer;
+        only odd-looking bodies are parsed in full.
+        """
+        tail = body.rstrip()
+        if tail.endswith(b"</PubmedArticleSet>") or (
+            tail.endswith(b"/>") and tail.rsplit(b"<", 1)[-1].startswith(b"PubmedArticleSet")
+        ):
+            return body
+        try:
+            root = etree.fromstring(body, parser=_xml_parser())
+        except etree.XMLSyntaxError as exc:
+            raise _Transient(
+                f"efetch response is truncated or not well-formed ({len(body)} bytes: {exc})"
+            ) from exc
+        if root.tag == "PubmedArticleSet":
+            return body
+        error_text = _error_text_from_body(body)
+        if error_text:
+            raise _ncbi_error(error_text)
+        raise _Transient(f"efetch response has root <{root.tag}>, not <PubmedArticleSet>")
