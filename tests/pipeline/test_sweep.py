@@ -322,6 +322,7 @@ def test_cli_sweep_status_and_export(
 
         target = tmp_path / "out.jsonl"
         assert main(["export", "--format", "jsonl", "--output", str(target)]) == 0
+        assert capsys.readouterr().err.strip() == f"wrote 20 records to {target}"
         lines = [json.loads(line) for line in target.read_text().splitlines()]
         assert len(lines) == 20
         assert all(list(line) == list(EXPORT_FIELDS) for line in lines)
