@@ -55,7 +55,7 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _insert(session: Session) -> Any:
+def dialect_insert(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -71,10 +71,10 @@ def _insert(session: Session) -> Any:
 def current_screening_join(review_id: int) -> Any:
     """Join condition picking the machine screening of a record's current content and protocol."""
     return sa.and_(
-        Screening.review_id == review_id,
-        Screening.record_id == Record.id,
-        Screening.protocol_version == Review.protocol_version,
-        Screening.content_hash == Record.content_hash,
+        col(Screening.review_id) == review_id,
+        col(Screening.record_id) == col(Record.id),
+        col(Screening.protocol_version) == col(Review.protocol_version),
+        col(Screening.content_hash) == col(Record.content_hash),
     )
 
 
@@ -88,19 +88,19 @@ def rank_queue(*, session: Session, review_id: int, required: int) -> list[int]:
     lapse) -- the claim step skips them.
     """
     done = (
-        sa.select(Claim.record_id)
-        .where(Claim.review_id == review_id, Claim.status == "done")
-        .group_by(Claim.record_id)
+        sa.select(col(Claim.record_id))
+        .where(col(Claim.review_id) == review_id, col(Claim.status) == "done")
+        .group_by(col(Claim.record_id))
         .having(sa.func.count() >= required)
     )
-    resolved = sa.select(Resolution.record_id).where(Resolution.review_id == review_id)
+    resolved = sa.select(col(Resolution.record_id)).where(col(Resolution.review_id) == review_id)
     stmt = (
-        sa.select(ReviewRecord.record_id)
-        .join(Record, Record.id == ReviewRecord.record_id)
-        .join(Review, Review.id == ReviewRecord.review_id)
+        sa.select(col(ReviewRecord.record_id))
+        .join(Record, col(Record.id) == ReviewRecord.record_id)
+        .join(Review, col(Review.id) == ReviewRecord.review_id)
         .outerjoin(Screening, current_screening_join(review_id))
         .where(
-            ReviewRecord.review_id == review_id,
+            col(ReviewRecord.review_id) == review_id,
             col(Record.deleted).is_(False),
             col(ReviewRecord.record_id).not_in(done),
             col(ReviewRecord.record_id).not_in(resolved),
@@ -213,7 +213,7 @@ def _try_claim(
                 col(Claim.expires_at) <= now,
             )
         )
-    insert = _insert(session)
+    insert = dialect_insert(session)
     for slot in free_slots:
         stmt = (
             insert(Claim)
@@ -259,7 +259,9 @@ def claim_next(
         ranking = Ranking(rank_queue(session=session, review_id=review_id, required=required))
     skipped = set(
         session.execute(
-            sa.select(Skip.record_id).where(Skip.review_id == review_id, Skip.user_id == user_id)
+            sa.select(col(Skip.record_id)).where(
+                col(Skip.review_id) == review_id, col(Skip.user_id) == user_id
+            )
         ).scalars()
     )
     for second_pass in (False, True):
@@ -275,7 +277,9 @@ def claim_next(
                 user_id=user_id,
                 required=required,
                 chunk=chunk,
-                wanted=(lambda rid: rid in skipped) if second_pass else (lambda rid: rid not in skipped),
+                wanted=(lambda rid: rid in skipped)
+                if second_pass
+                else (lambda rid: rid not in skipped),
                 lease=lease,
                 now=now,
             )
@@ -302,9 +306,13 @@ def _claim_in_chunk(
 ) -> Claim | int:
     """Claim within one window of the order; else return how many of it are fully decided."""
     rows = session.execute(
-        sa.select(Claim.record_id, Claim.slot, Claim.user_id, Claim.status, Claim.expires_at).where(
-            Claim.review_id == review_id, col(Claim.record_id).in_(chunk)
-        )
+        sa.select(
+            col(Claim.record_id),
+            col(Claim.slot),
+            col(Claim.user_id),
+            col(Claim.status),
+            col(Claim.expires_at),
+        ).where(col(Claim.review_id) == review_id, col(Claim.record_id).in_(chunk))
     ).all()
     held: dict[int, set[int]] = {}
     expired: set[int] = set()
@@ -408,7 +416,7 @@ def record_decision(
     criteria: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Decision:
-    """Store a decision; a second one by the same reviewer replaces the first, which stays on file."""
+    """Store a decision; a reviewer's second one replaces the first, which stays on file."""
     validate_decision(decision, reasons, criteria)
     now = now or utcnow()
     claim = claim_of(session=session, review_id=review_id, record_id=record_id, user_id=user_id)
@@ -489,17 +497,17 @@ def status_columns(review_id: int, required: int) -> tuple[Any, Any, Any]:
     """(decision aggregate subquery, resolution subquery, status CASE) for one review."""
     agg = (
         sa.select(
-            Decision.record_id.label("record_id"),  # type: ignore[attr-defined]
+            col(Decision.record_id).label("record_id"),
             sa.func.count().label("n"),
             sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)).label("n_inc"),
         )
-        .where(Decision.review_id == review_id, col(Decision.is_current).is_(True))
+        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
         .group_by(col(Decision.record_id))
         .subquery("agg")
     )
     res = (
-        sa.select(Resolution.record_id, Resolution.decision)
-        .where(Resolution.review_id == review_id)
+        sa.select(col(Resolution.record_id), col(Resolution.decision))
+        .where(col(Resolution.review_id) == review_id)
         .subquery("res")
     )
     n = sa.func.coalesce(agg.c.n, 0)
@@ -525,14 +533,14 @@ def records_query(
     """Rows (Record, status, p_include) of a review; the base of listing, export and counts."""
     agg, res, status_col = status_columns(review_id, required)
     stmt = (
-        sa.select(Record, status_col.label("status"), Screening.p_include)
+        sa.select(Record, status_col.label("status"), col(Screening.p_include))
         .select_from(ReviewRecord)
-        .join(Record, Record.id == ReviewRecord.record_id)
-        .join(Review, Review.id == ReviewRecord.review_id)
+        .join(Record, col(Record.id) == ReviewRecord.record_id)
+        .join(Review, col(Review.id) == ReviewRecord.review_id)
         .outerjoin(Screening, current_screening_join(review_id))
         .outerjoin(agg, agg.c.record_id == Record.id)
         .outerjoin(res, res.c.record_id == Record.id)
-        .where(ReviewRecord.review_id == review_id)
+        .where(col(ReviewRecord.review_id) == review_id)
     )
     if status == "screened":
         stmt = stmt.where(status_col.in_(("included", "excluded")))
@@ -546,7 +554,7 @@ def records_query(
             sa.or_(
                 sa.func.lower(Record.title).like(like),
                 sa.func.lower(sa.func.coalesce(Record.abstract, "")).like(like),
-                Record.pmid == q.strip(),
+                col(Record.pmid) == q.strip(),
                 sa.func.lower(sa.func.coalesce(Record.doi, "")) == q.strip().lower(),
             )
         )

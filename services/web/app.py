@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
+from services.db.engine import session_scope
+from services.pipeline.queue import RankedQueue
 from services.runtime import Runtime
-from services.web.routes import health
+from services.web import errors
+from services.web.routes import api, health, pages
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SESSION_DAYS = 14
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def session_secret(runtime: Runtime) -> str:
+    """LIVESCREEN_SECRET_KEY, else a key generated once and kept in the database."""
+    if runtime.settings.secret_key:
+        return runtime.settings.secret_key
+    from services.web.accounts import secret
+
+    with session_scope(runtime.sessions) as session:
+        return secret(session=session, name="session_key")
+
+
+def create_app(
+    runtime: Runtime, *, rank_ttl: float = 15.0, secure_cookies: bool = False
+) -> FastAPI:
+    """The API and the pages; ``rank_ttl`` is how stale the cached queue order may get (seconds)."""
     app = FastAPI(
         title="livescreen",
         version="0.1.0",
         docs_url="/api/v1/docs",
         openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.ranked = RankedQueue(ttl=rank_ttl)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(runtime),
+        session_cookie="livescreen_session",
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=secure_cookies,
+    )
+    errors.install(app)
     app.include_router(health.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

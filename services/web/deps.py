@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the one way routes get a session, the runtime, the caller and the review."""
+"""FastAPI dependencies: the one way routes get a session, the runtime, the caller, the review."""
 
 from __future__ import annotations
 
@@ -69,7 +69,11 @@ def find_review(*, session: Session, runtime: Runtime, slug: str) -> ReviewConte
     """The review named ``slug``; 404 when no sweep has created it yet."""
     review = session.exec(select(Review).where(Review.slug == slug)).first()
     if review is None:
-        hint = " (configured, but no sweep has stored records yet)" if slug in runtime.protocols else ""
+        hint = (
+            " (configured, but no sweep has stored records yet)"
+            if slug in runtime.protocols
+            else ""
+        )
         raise HTTPException(404, f"unknown review {slug!r}{hint}")
     return ReviewContext(review, runtime.protocols.get(slug))
 

@@ -1,0 +1,87 @@
+"""Accounts and generated secrets: pure data access with ``session=``, shared by CLI and web."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from services.db.models import utcnow
+from services.db.reviewing import ROLES, AppSecret, User
+
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+class AccountError(ValueError):
+    """A user cannot be created or changed; the message says why."""
+
+
+def hash_token(token: str) -> str:
+    """Tokens carry 256 random bits, so a plain SHA-256 is enough (no salt or stretching needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "lsk_" + secrets.token_urlsafe(32)
+
+
+def create_user(*, session: Session, name: str, role: str) -> tuple[User, str]:
+    """Create an account and return it with its token; only the token's hash is stored."""
+    name = name.strip()
+    if not name:
+        raise AccountError("user name must not be empty")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if session.exec(select(User).where(User.name == name)).first() is not None:
+        raise AccountError(f"user {name!r} already exists")
+    token = new_token()
+    user = User(name=name, role=role, token_hash=hash_token(token))
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.name))))
+
+
+def disable_user(*, session: Session, name: str) -> User:
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        raise AccountError(f"no user named {name!r}")
+    if user.active:
+        user.active = False
+        user.disabled_at = utcnow()
+        session.add(user)
+        session.flush()
+    return user
+
+
+def user_for_token(*, session: Session, token: str) -> User | None:
+    """The active user holding ``token``; the lookup is by the indexed hash, never the token."""
+    if not token:
+        return None
+    user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
+    return user if user is not None and user.active else None
+
+
+def secret(*, session: Session, name: str) -> str:
+    """A named random secret, generated once and kept in the database so restarts reuse it."""
+    row = session.get(AppSecret, name)
+    if row is not None:
+        return row.value
+    from services.pipeline.queue import dialect_insert
+
+    insert = dialect_insert(session)
+    value = secrets.token_urlsafe(48)
+    session.execute(
+        insert(AppSecret)
+        .values(name=name, value=value, created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    stored = session.execute(
+        sa.select(col(AppSecret.value)).where(col(AppSecret.name) == name)
+    ).scalar_one()
+    return str(stored)

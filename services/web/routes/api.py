@@ -1,0 +1,297 @@
+"""The JSON API under ``/api/v1``; every route needs a bearer token (``/healthz`` is elsewhere)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from services.db.models import Review
+from services.db.reviewing import User, UserPublic
+from services.pipeline import formats, queue
+from services.runtime import Runtime
+from services.web import accounts, screening
+from services.web.auth import api_admin, api_resolver, api_user
+from services.web.deps import ReviewContext, get_review, get_runtime, get_session, lease
+
+router = APIRouter(prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)])
+
+StatusFilter = Literal[
+    "pending", "in_progress", "conflict", "included", "excluded", "screened", "withdrawn"
+]
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["include", "exclude"]
+    reasons: list[str] = Field(default_factory=list, description="criterion names an exclude fails")
+    note: str = Field(default="", max_length=5000)
+
+
+class ResolutionIn(BaseModel):
+    decision: Literal["include", "exclude"]
+    note: str = Field(default="", max_length=5000)
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["reviewer", "resolver", "admin"] = "reviewer"
+
+
+def review_summary(session: Session, ctx: ReviewContext) -> dict[str, Any]:
+    return {
+        "slug": ctx.slug,
+        "title": ctx.title,
+        "screening": ctx.screening,
+        "blind": ctx.blind,
+        "required_decisions": ctx.required,
+        "criteria": ctx.criteria,
+        "counts": queue.counts(session=session, review_id=ctx.id, required=ctx.required),
+    }
+
+
+def all_reviews(session: Session, runtime: Runtime) -> list[ReviewContext]:
+    rows = session.exec(select(Review).order_by(Review.slug)).all()
+    return [ReviewContext(r, runtime.protocols.get(r.slug)) for r in rows]
+
+
+@router.get("/reviews")
+def list_reviews(
+    session: Session = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+) -> list[dict[str, Any]]:
+    """Every review that has records, with its PRISMA-style counts."""
+    return [review_summary(session, ctx) for ctx in all_reviews(session, runtime)]
+
+
+@router.get("/reviews/{slug}")
+def get_review_summary(
+    ctx: ReviewContext = Depends(get_review), session: Session = Depends(get_session)
+) -> dict[str, Any]:
+    """PRISMA-style counts (identified, duplicates, screened, ...) and estimated recall."""
+    return review_summary(session, ctx)
+
+
+@router.post(
+    "/reviews/{slug}/next",
+    responses={200: {"description": "the claimed record"}, 204: {"description": "nothing left"}},
+)
+def next_record(
+    request: Request,
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Any:
+    """Claim the next record for the caller (a lease renewed by activity); 204 when none is left.
+
+    A record the caller already holds is returned again rather than a new one claimed.
+    """
+    payload = screening.next_payload(
+        session=session, runtime=runtime, ranked=request.app.state.ranked, ctx=ctx, user=user
+    )
+    session.commit()
+    if payload is None:
+        return Response(status_code=204)
+    return payload
+
+
+@router.post("/reviews/{slug}/records/{record_id}/decisions", status_code=201)
+def decide(
+    record_id: int,
+    body: DecisionIn,
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Record a decision on a claimed record; a second one replaces the first (both are kept)."""
+    screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    row = queue.record_decision(
+        session=session,
+        review_id=ctx.id,
+        record_id=record_id,
+        user_id=user.id,
+        decision=body.decision,
+        reasons=body.reasons,
+        note=body.note,
+        criteria=ctx.criteria,
+    )
+    status = queue.record_status(
+        session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
+    )
+    session.commit()
+    return {"decision": screening.views.decision_json(row, {user.id: user.name}), "status": status}
+
+
+@router.post("/reviews/{slug}/records/{record_id}/skip", status_code=204)
+def skip_record(
+    record_id: int,
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    """Give back a claimed record undecided; it returns to you only when nothing else is left."""
+    screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    queue.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/reviews/{slug}/undo")
+def undo(
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """Withdraw your newest decision in this review and hold its record again."""
+    assert user.id is not None
+    row = queue.undo_last(session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime))
+    session.commit()
+    return {"undone": screening.views.decision_json(row, {user.id: user.name}) if row else None}
+
+
+@router.get("/reviews/{slug}/conflicts", dependencies=[Depends(api_resolver)])
+def list_conflicts(
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> list[dict[str, Any]]:
+    """Records whose required decisions disagree, with those decisions (resolvers and admins)."""
+    records = queue.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+    return [
+        screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
+        for r in records
+    ]
+
+
+@router.post(
+    "/reviews/{slug}/records/{record_id}/resolution",
+    status_code=201,
+    dependencies=[Depends(api_resolver)],
+)
+def resolve(
+    record_id: int,
+    body: ResolutionIn,
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Settle a conflict (resolvers and admins); the resolution outranks reviewer decisions."""
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    queue.resolve(
+        session=session,
+        review_id=ctx.id,
+        record_id=record_id,
+        user_id=user.id,
+        decision=body.decision,
+        note=body.note,
+        required=ctx.required,
+    )
+    session.commit()
+    return screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
+
+
+@router.get("/reviews/{slug}/records")
+def list_records(
+    status: StatusFilter | None = None,
+    q: str | None = Query(default=None, max_length=200),
+    page: int = Query(default=1, ge=1),
+    per_page: int = Query(default=50, ge=1, le=500),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """Records of the review, newest first, filtered by status and a text/PMID/DOI search."""
+    total, rows = queue.list_records(
+        session=session,
+        review_id=ctx.id,
+        required=ctx.required,
+        status=status,
+        q=q,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    items = []
+    for record, state, p_include in rows:
+        item = screening.views.record_json(record, status=state)
+        item.pop("abstract")
+        item["p_include"] = p_include
+        items.append(item)
+    return {"total": total, "page": page, "per_page": per_page, "items": items}
+
+
+@router.get("/reviews/{slug}/records/{record_id}")
+def get_record(
+    record_id: int,
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> dict[str, Any]:
+    """One record with its full decision history and machine screenings."""
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    claim = queue.claim_of(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    if claim is not None and claim.status == "active":
+        queue.renew(claim, lease=lease(runtime))
+        session.commit()
+    return screening.record_payload(
+        session=session, ctx=ctx, record=record, viewer=user, claim=claim
+    )
+
+
+@router.get("/reviews/{slug}/export")
+def export(
+    format: Literal["jsonl", "csv", "ris"] = "jsonl",
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
+) -> StreamingResponse:
+    """Every record with its current decisions and final status."""
+    write, media_type, ext = formats.writer(format)
+    rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
+    return StreamingResponse(
+        write(rows),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{ctx.slug}.{ext}"'},
+    )
+
+
+@router.get("/users", tags=["users"], dependencies=[Depends(api_admin)])
+def list_users(session: Session = Depends(get_session)) -> list[UserPublic]:
+    """Accounts (admins only); tokens are never shown again."""
+    return [
+        UserPublic.model_validate(u, from_attributes=True)
+        for u in accounts.list_users(session=session)
+    ]
+
+
+@router.post("/users", tags=["users"], status_code=201, dependencies=[Depends(api_admin)])
+def create_user(body: UserIn, session: Session = Depends(get_session)) -> dict[str, Any]:
+    """Create an account (admins only); the response is the only time its token is shown."""
+    try:
+        user, token = accounts.create_user(session=session, name=body.name, role=body.role)
+    except accounts.AccountError as exc:
+        raise queue.StateConflict(str(exc)) from None
+    session.commit()
+    return {
+        "user": UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json"),
+        "token": token,
+    }
+
+
+@router.post("/users/{name}/disable", tags=["users"], dependencies=[Depends(api_admin)])
+def disable_user(name: str, session: Session = Depends(get_session)) -> UserPublic:
+    """Disable an account (admins only); its token and sessions stop working at once."""
+    try:
+        user = accounts.disable_user(session=session, name=name)
+    except accounts.AccountError as exc:
+        from fastapi import HTTPException
+
+        raise HTTPException(404, str(exc)) from None
+    session.commit()
+    return UserPublic.model_validate(user, from_attributes=True)

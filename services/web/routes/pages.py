@@ -1,0 +1,320 @@
+"""Server-rendered pages for people: sign-in, dashboard, screening, conflicts, search.
+
+Each page is the twin of an ``/api/v1`` route and uses the same functions; forms
+work without JavaScript and carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from services.db.reviewing import User
+from services.pipeline import queue
+from services.runtime import Runtime
+from services.web import screening, views
+from services.web.accounts import user_for_token
+from services.web.auth import check_csrf, has_role, page_user, require_role
+from services.web.deps import ReviewContext, find_review, get_runtime, get_session, lease
+from services.web.routes.api import all_reviews
+from services.web.templating import render, render_sign_in
+
+router = APIRouter(include_in_schema=False)
+PER_PAGE = 50
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def page_review(
+    slug: str,
+    request: Request,
+    user: User = Depends(page_user),
+    session: Session = Depends(get_session),
+) -> ReviewContext:
+    """Sign-in is checked before the review is looked up, so strangers learn nothing."""
+    return find_review(session=session, runtime=get_runtime(request), slug=slug)
+
+
+def safe_next(target: str) -> str:
+    """Only same-site paths, so the sign-in form cannot be used to bounce people elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    response = render_sign_in(request)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    token: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+    session: Session = Depends(get_session),
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = user_for_token(session=session, token=token.strip())
+    if user is None:
+        return render_sign_in(request, status_code=401, error="That token is not valid.")
+    request.session.clear()  # a new session id for the new identity
+    request.session["uid"] = user.id
+    return see_other(safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return see_other("/login")
+
+
+@router.get("/")
+def index(
+    request: Request,
+    user: User = Depends(page_user),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    reviews = [
+        (ctx, queue.counts(session=session, review_id=ctx.id, required=ctx.required))
+        for ctx in all_reviews(session, runtime)
+    ]
+    return render(request, "reviews.html", {"user": user, "reviews": reviews})
+
+
+@router.get("/reviews/{slug}")
+def dashboard(
+    request: Request,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    counts = queue.counts(session=session, review_id=ctx.id, required=ctx.required)
+    return render(
+        request,
+        "review.html",
+        {"user": user, "review": ctx, "counts": counts, "resolver": has_role(user, "resolver")},
+    )
+
+
+def screen_context(
+    session: Session, ctx: ReviewContext, user: User, payload: dict[str, Any]
+) -> dict[str, Any]:
+    machine = payload.get("machine")
+    colours = views.colour_index(ctx, machine)
+    title = payload["title"] or ""
+    abstract = payload["abstract"] or ""
+    verdicts = []
+    for name, verdict in ((machine or {}).get("criteria") or {}).items():
+        verdicts.append({"name": name, "colour": colours.get(name, 0), **(verdict or {})})
+    return {
+        "user": user,
+        "review": ctx,
+        "record": payload,
+        "machine": machine,
+        "verdicts": verdicts,
+        "colours": colours,
+        "title_html": views.highlight(
+            title, views.evidence_spans(machine, "title", title), colours
+        ),
+        "abstract_html": views.highlight(
+            abstract, views.evidence_spans(machine, "abstract", abstract), colours
+        ),
+    }
+
+
+@router.get("/reviews/{slug}/screen")
+def screen(
+    request: Request,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    """The caller's held record, or a newly claimed one; 'nothing left' when the queue is empty."""
+    payload = screening.next_payload(
+        session=session, runtime=runtime, ranked=request.app.state.ranked, ctx=ctx, user=user
+    )
+    session.commit()
+    if payload is None:
+        counts = queue.counts(session=session, review_id=ctx.id, required=ctx.required)
+        return render(request, "done.html", {"user": user, "review": ctx, "counts": counts})
+    return render(request, "screen.html", screen_context(session, ctx, user, payload))
+
+
+@router.post("/reviews/{slug}/records/{record_id}/decide")
+def decide(
+    request: Request,
+    record_id: int,
+    decision: str = Form(""),
+    reasons: list[str] = Form(default_factory=list),
+    note: str = Form(""),
+    csrf_token: str = Form(""),
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    check_csrf(request, csrf_token)
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    queue.record_decision(
+        session=session,
+        review_id=ctx.id,
+        record_id=record_id,
+        user_id=user.id,
+        decision=decision,
+        reasons=reasons if decision == "exclude" else [],
+        note=note.strip(),
+        criteria=ctx.criteria,
+    )
+    session.commit()
+    verb = {"include": "Included", "exclude": "Excluded"}[decision]
+    request.session["flash"] = f"{verb} PMID {record.pmid}. Press u to undo."
+    return see_other(f"/reviews/{ctx.slug}/screen")
+
+
+@router.post("/reviews/{slug}/records/{record_id}/skip")
+def skip(
+    request: Request,
+    record_id: int,
+    csrf_token: str = Form(""),
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    check_csrf(request, csrf_token)
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    queue.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    session.commit()
+    request.session["flash"] = f"Skipped PMID {record.pmid}; it comes back at the end."
+    return see_other(f"/reviews/{ctx.slug}/screen")
+
+
+@router.post("/reviews/{slug}/undo")
+def undo(
+    request: Request,
+    csrf_token: str = Form(""),
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
+) -> Response:
+    check_csrf(request, csrf_token)
+    assert user.id is not None
+    row = queue.undo_last(session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime))
+    session.commit()
+    request.session["flash"] = "Decision withdrawn; decide again." if row else "Nothing to undo."
+    return see_other(f"/reviews/{ctx.slug}/screen")
+
+
+@router.get("/reviews/{slug}/conflicts")
+def conflicts(
+    request: Request,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    require_role(user, "resolver")
+    items = [
+        screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
+        for r in queue.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+    ]
+    return render(request, "conflicts.html", {"user": user, "review": ctx, "items": items})
+
+
+@router.post("/reviews/{slug}/records/{record_id}/resolve")
+def resolve(
+    request: Request,
+    record_id: int,
+    decision: str = Form(""),
+    note: str = Form(""),
+    csrf_token: str = Form(""),
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    check_csrf(request, csrf_token)
+    require_role(user, "resolver")
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    assert user.id is not None
+    queue.resolve(
+        session=session,
+        review_id=ctx.id,
+        record_id=record_id,
+        user_id=user.id,
+        decision=decision,
+        note=note.strip(),
+        required=ctx.required,
+    )
+    session.commit()
+    request.session["flash"] = f"Resolved PMID {record.pmid}: {decision}."
+    return see_other(f"/reviews/{ctx.slug}/conflicts")
+
+
+@router.get("/reviews/{slug}/records")
+def records(
+    request: Request,
+    status: str = "",
+    q: str = Query(default="", max_length=200),
+    page: int = Query(default=1, ge=1),
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    allowed = ("", *queue.STATUSES, "screened", "withdrawn")
+    if status not in allowed:
+        raise HTTPException(422, f"status must be one of {', '.join(a for a in allowed if a)}")
+    total, rows = queue.list_records(
+        session=session,
+        review_id=ctx.id,
+        required=ctx.required,
+        status=status or None,
+        q=q.strip() or None,
+        offset=(page - 1) * PER_PAGE,
+        limit=PER_PAGE,
+    )
+    pages = max(1, -(-total // PER_PAGE))
+
+    def link(p: int) -> str:
+        return "?" + urlencode({k: v for k, v in (("status", status), ("q", q), ("page", p)) if v})
+
+    return render(
+        request,
+        "records.html",
+        {
+            "user": user,
+            "review": ctx,
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "status": status,
+            "q": q,
+            "statuses": [a for a in allowed if a],
+            "prev_link": link(page - 1) if page > 1 else None,
+            "next_link": link(page + 1) if page < pages else None,
+        },
+    )
+
+
+@router.get("/reviews/{slug}/records/{record_id}")
+def record_detail(
+    request: Request,
+    record_id: int,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    payload = screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
+    context = screen_context(session, ctx, user, payload)
+    return render(request, "record.html", context)

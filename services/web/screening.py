@@ -1,0 +1,142 @@
+"""The reviewer actions shared by the API and the pages: next record, decide, look up, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import HTTPException
+from sqlmodel import Session, col, select
+
+from services.db.models import Record, ReviewRecord
+from services.db.reviewing import Claim, User
+from services.pipeline import queue
+from services.runtime import Runtime
+from services.web import views
+from services.web.deps import ReviewContext, lease
+
+EXPORT_PAGE = 1000
+
+
+def find_record(*, session: Session, ctx: ReviewContext, record_id: int) -> Record:
+    """A record of this review; 404 when it does not exist or belongs to another review."""
+    member = session.get(ReviewRecord, (ctx.id, record_id))
+    record = session.get(Record, record_id) if member is not None else None
+    if record is None:
+        raise HTTPException(404, f"record {record_id} is not part of review {ctx.slug!r}")
+    return record
+
+
+def user_names(*, session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.exec(select(User).where(col(User.id).in_(list(ids))))
+    return {u.id: u.name for u in rows if u.id is not None}
+
+
+def record_payload(
+    *,
+    session: Session,
+    ctx: ReviewContext,
+    record: Record,
+    viewer: User,
+    claim: Claim | None = None,
+    history: bool = True,
+) -> dict[str, Any]:
+    """A record as ``viewer`` may see it: content, machine verdicts, and visible decisions."""
+    assert record.id is not None
+    status = queue.record_status(
+        session=session, review_id=ctx.id, record_id=record.id, required=ctx.required
+    )
+    screenings = queue.screenings_of(session=session, review_id=ctx.id, record_id=record.id)
+    machine = views.current_screening(record, screenings, ctx)
+    decisions = queue.decisions_of(session=session, review_id=ctx.id, record_ids=[record.id])[
+        record.id
+    ]
+    shown = views.visible_decisions(decisions, viewer=viewer, review=ctx, status=status)
+    resolution = queue.resolution_of(session=session, review_id=ctx.id, record_id=record.id)
+    names = user_names(
+        session=session,
+        ids={d.user_id for d in shown} | ({resolution.user_id} if resolution else set()),
+    )
+    out = views.record_json(record, status=status)
+    out["machine"] = views.machine_json(machine)
+    if claim is not None:
+        out["claim"] = views.claim_json(claim)
+    out["decisions"] = [views.decision_json(d, names) for d in shown if history or d.is_current]
+    out["resolution"] = views.resolution_json(resolution, names)
+    if history:
+        out["screenings"] = [views.machine_json(s) for s in screenings]
+    return out
+
+
+def claim_next(
+    *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
+) -> tuple[Record, Claim] | None:
+    assert user.id is not None
+    ranking = ranked.get(session=session, review_id=ctx.id, required=ctx.required)
+    claim = queue.claim_next(
+        session=session,
+        review_id=ctx.id,
+        user_id=user.id,
+        required=ctx.required,
+        lease=lease(runtime),
+        ranking=ranking,
+    )
+    if claim is None:
+        return None
+    record = session.get(Record, claim.record_id)
+    assert record is not None
+    return record, claim
+
+
+def next_payload(
+    *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
+) -> dict[str, Any] | None:
+    """What ``POST /next`` returns: the claimed record with the machine's verdicts, or None."""
+    got = claim_next(session=session, runtime=runtime, ranked=ranked, ctx=ctx, user=user)
+    if got is None:
+        return None
+    record, claim = got
+    record_dict = views.record_json(record)
+    screenings = queue.screenings_of(session=session, review_id=ctx.id, record_id=claim.record_id)
+    record_dict["machine"] = views.machine_json(views.current_screening(record, screenings, ctx))
+    record_dict["claim"] = views.claim_json(claim)
+    record_dict["criteria"] = ctx.criteria
+    return record_dict
+
+
+def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
+    """Every record of the review with its current decisions, as the viewer may see them."""
+    stmt = queue.records_query(review_id=ctx.id, required=ctx.required).order_by(Record.id)
+    names = user_names(session=session, ids=set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
+    offset = 0
+    while True:
+        rows = session.execute(stmt.offset(offset).limit(EXPORT_PAGE)).all()
+        if not rows:
+            return
+        ids = [r[0].id for r in rows]
+        decisions = queue.decisions_of(
+            session=session, review_id=ctx.id, record_ids=ids, current_only=True
+        )
+        resolutions = {
+            r.record_id: r
+            for r in session.exec(
+                select(queue.Resolution).where(
+                    queue.Resolution.review_id == ctx.id,
+                    col(queue.Resolution.record_id).in_(ids),
+                )
+            )
+        }
+        for record, status, p_include in rows:
+            shown = views.visible_decisions(
+                decisions[record.id], viewer=viewer, review=ctx, status=status
+            )
+            row = views.record_json(record, status=status)
+            row["abstract"] = record.abstract
+            row["final_decision"] = {"included": "include", "excluded": "exclude"}.get(status)
+            row["machine"] = {"p_include": p_include} if p_include is not None else None
+            row["decisions"] = [views.decision_json(d, names) for d in shown]
+            row["resolution"] = views.resolution_json(resolutions.get(record.id), names)
+            yield row
+        offset += EXPORT_PAGE

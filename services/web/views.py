@@ -1,0 +1,165 @@
+"""What a record looks like to a given caller, in JSON and as highlighted text.
+
+Shared by the API and the pages so both show the same thing, including blind
+mode: a reviewer sees other people's decisions on a record only once it is settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from services.db.models import Record, Screening
+from services.db.reviewing import Claim, Decision, Resolution, User
+from services.web.auth import has_role
+from services.web.deps import ReviewContext
+
+FINAL = ("included", "excluded")
+PALETTE = 8
+
+
+def visible_decisions(
+    decisions: list[Decision], *, viewer: User, review: ReviewContext, status: str
+) -> list[Decision]:
+    """Blind mode hides other humans' decisions from reviewers until the record is settled."""
+    if not review.blind or has_role(viewer, "resolver") or status in FINAL:
+        return decisions
+    return [d for d in decisions if d.user_id == viewer.id]
+
+
+def decision_json(d: Decision, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "reviewer": names.get(d.user_id, str(d.user_id)),
+        "decision": d.decision,
+        "reasons": list(d.reasons or []),
+        "note": d.note,
+        "round": d.round,
+        "current": d.is_current,
+        "created_at": d.created_at.isoformat(),
+        "ended_at": d.ended_at.isoformat() if d.ended_at else None,
+        "end_reason": d.end_reason,
+    }
+
+
+def resolution_json(r: Resolution | None, names: dict[int, str]) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "resolver": names.get(r.user_id, str(r.user_id)),
+        "decision": r.decision,
+        "note": r.note,
+        "created_at": r.created_at.isoformat(),
+    }
+
+
+def machine_json(s: Screening | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "decision": s.decision,
+        "p_include": s.p_include,
+        "protocol_version": s.protocol_version,
+        "criteria": s.criteria or {},
+        "created_at": s.created_at.isoformat(),
+    }
+
+
+def current_screening(
+    record: Record, screenings: list[Screening], review: ReviewContext
+) -> Screening | None:
+    """The screening of the record's current content and protocol, else the newest one."""
+    for s in screenings:
+        if (
+            s.content_hash == record.content_hash
+            and s.protocol_version == review.review.protocol_version
+        ):
+            return s
+    return screenings[0] if screenings else None
+
+
+def record_json(record: Record, *, status: str | None = None) -> dict[str, Any]:
+    data = record.data or {}
+    out: dict[str, Any] = {
+        "id": record.id,
+        "pmid": record.pmid,
+        "title": record.title,
+        "abstract": record.abstract,
+        "journal": record.journal,
+        "year": record.year,
+        "doi": record.doi,
+        "publication_types": list(data.get("publication_types") or []),
+        "mesh_terms": list(data.get("mesh_terms") or []),
+        "keywords": list(data.get("keywords") or []),
+        "authors": list(data.get("authors") or []),
+        "language": data.get("language"),
+        "version": record.version,
+        "withdrawn": record.deleted,
+        "retracted": record.retracted,
+        "url": f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/",
+    }
+    if status is not None:
+        out["status"] = status
+    return out
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    return {"slot": claim.slot, "status": claim.status, "expires_at": claim.expires_at.isoformat()}
+
+
+# --- evidence highlighting -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    criterion: str
+
+
+def colour_index(review: ReviewContext, machine: dict[str, Any] | None) -> dict[str, int]:
+    """One stable colour per criterion: protocol order first, then any others the machine used."""
+    names = list(review.criteria)
+    for name in (machine or {}).get("criteria", {}):
+        if name not in names:
+            names.append(name)
+    return {name: i % PALETTE for i, name in enumerate(names)}
+
+
+def evidence_spans(machine: dict[str, Any] | None, field: str, text: str) -> list[Span]:
+    """Evidence offsets for one field, checked against the text (a stale offset is re-found)."""
+    spans: list[Span] = []
+    for name, verdict in ((machine or {}).get("criteria") or {}).items():
+        for ev in (verdict or {}).get("evidence") or []:
+            if ev.get("field") != field:
+                continue
+            start, end, quote = ev.get("start"), ev.get("end"), ev.get("text") or ""
+            if not (isinstance(start, int) and isinstance(end, int) and text[start:end] == quote):
+                start = text.find(quote) if quote else -1
+                end = start + len(quote)
+            if 0 <= start < end <= len(text):
+                spans.append(Span(start, end, name))
+    return spans
+
+
+def highlight(text: str, spans: list[Span], colours: dict[str, int]) -> Markup:
+    """HTML of ``text`` with each evidence span in ``<mark>``; overlaps show every criterion."""
+    if not text:
+        return Markup("")
+    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    parts: list[str] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        piece = escape(text[a:b])
+        covering = [s.criterion for s in spans if s.start <= a and b <= s.end]
+        if covering:
+            names = list(dict.fromkeys(covering))
+            cls = " ".join(f"c{colours.get(n, 0)}" for n in names[:1])
+            title = escape(", ".join(names))
+            parts.append(
+                f'<mark class="ev {cls}" data-criteria="{title}" title="{title}">{piece}</mark>'
+            )
+        else:
+            parts.append(str(piece))
+    return Markup("".join(parts))
