@@ -1,0 +1,240 @@
+"""Find dose statements (numbers with units) in free text and put them on a common scale.
+
+Kept apart from the criterion so the grammar of "how doses are written" can be
+tested on its own: abstracts write the same quantity in many ways (``1 mg``,
+``1.5mg``, ``1000 mcg``, ``50 µg/kg`` with either mu, ``2.5 mg per 70 kg``,
+``0.05–0.4 g``, ``1, 3, 10 and 20 mg/70 kg``) and the criterion should only
+ever see one normalised form. Offsets are into the text exactly as given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Normalised units the criterion reasons about.
+MG = "mg"  # an amount per person (per-70-kg doses are folded in here)
+MG_PER_KG = "mg/kg"
+GRAM = "g"  # plant or fungal material; mg amounts are never reported in grams
+MG_PER_L = "mg/L"  # immersion (zebrafish bath) concentrations
+RATE = "rate"  # infusion rates: no single dose can be read off them
+
+# "1,000" is a thousands separator in English abstracts; "0·5" is Lancet style.
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:[.·]\d+)?)"
+_LIST_SEPARATOR = r"(?:\s*(?:-|–|—|−)\s*|\s+to\s+|\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
+_MASS = r"(?P<mass>mg|milligrams?|µg|μg|ug|mcg|micrograms?|g|gm|grams?)"
+_PER = (
+    r"(?:\s*/\s*|\s+per\s+|\s*·\s*)"
+    r"(?P<per>(?P<ref_weight>\d+)\s*kg|kg|kilograms?|L|l|litres?|liters?"
+    r"|min|minute|h|hr|hour|day|d)(?![A-Za-z])"
+)
+_KG_EXPONENT = r"(?P<kg_exp>\s*(?:·\s*)?kg(?:-1|−1|⁻¹))"
+DOSE_PATTERN = re.compile(
+    rf"(?<![\w.,·-])(?P<numbers>{_NUMBER}(?:{_LIST_SEPARATOR}{_NUMBER}){{0,8}})"
+    rf"\s*{_MASS}(?:{_PER}|{_KG_EXPONENT})?(?![A-Za-z0-9µμ])"
+)
+_SINGLE_NUMBER = re.compile(_NUMBER)
+_TO_MG = {"mg": 1.0, "µg": 1e-3, "g": 1e3}
+
+
+@dataclass(frozen=True, slots=True)
+class DoseMention:
+    """One written dose (or list/range of doses sharing a unit) and its normalised values."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+    values: tuple[float, ...]  # in ``unit``; grams stay grams, everything else is mg-based
+    unit: str
+
+
+def find_doses(text: str, field: str) -> list[DoseMention]:
+    """All dose statements of ``text``; a list like "0.03, 0.1 and 0.3 mg/kg" is one mention."""
+    found: list[DoseMention] = []
+    for match in DOSE_PATTERN.finditer(text):
+        mention = _to_mention(match, field)
+        if mention is not None:
+            found.append(mention)
+    return found
+
+
+def _to_mention(match: re.Match[str], field: str) -> DoseMention | None:
+    numbers = [_parse_number(n) for n in _SINGLE_NUMBER.findall(match.group("numbers"))]
+    mass = _canonical_mass(match.group("mass"))
+    per = (match.group("per") or "").lower()
+    unit, factor = _unit_and_factor(mass, per, match.group("ref_weight"), match.group("kg_exp"))
+    if unit is None:
+        return None
+    values = tuple(n * factor for n in numbers)
+    return DoseMention(field, match.start(), match.end(), match.group(), values, unit)
+
+
+def _parse_number(raw: str) -> float:
+    if "," in raw:  # thousands separator (the pattern only allows groups of three)
+        raw = raw.replace(",", "")
+    return float(raw.replace("·", "."))
+
+
+def _canonical_mass(raw: str) -> str:
+    lowered = raw.lower()
+    if lowered in ("mg", "milligram", "milligrams"):
+        return "mg"
+    if lowered in ("g", "gm", "gram", "grams"):
+        return "g"
+    return "µg"
+
+
+def _unit_and_factor(
+    mass: str, per: str, ref_weight: str | None, kg_exp: str | None
+) -> tuple[str | None, float]:
+    """Map a written unit to (normalised unit, multiplier); None for units that are not doses."""
+    to_mg = _TO_MG[mass]
+    if kg_exp or per in ("kg", "kilogram", "kilograms"):
+        return MG_PER_KG, to_mg
+    if ref_weight is not None:
+        weight = float(ref_weight)
+        if weight == 70:  # "mg/70 kg" is the conventional per-person dose
+            return MG, to_mg
+        return (MG_PER_KG, to_mg / weight) if weight > 0 else (None, 0.0)
+    if per in ("l", "litre", "litres", "liter", "liters"):
+        return MG_PER_L, to_mg
+    if per in ("min", "minute", "h", "hr", "hour"):
+        return RATE, to_mg
+    if mass == "g":
+        return GRAM, 1.0
+    return MG, to_mg  # "per day" and bare amounts are per-administration amounts
+
+
+# --------------------------------------------------------------------------------------
+# Vocabulary scanning
+# --------------------------------------------------------------------------------------
+
+_REGEX_META = set("()[]{}?*+|^$.\\")
+_QUANTIFIERS = set("?*+{")
+
+
+class Vocabulary:
+    """Many categories of regular-expression terms matched in one pass over a text.
+
+    Python's ``re`` tries every alternative of a large alternation at every word
+    start, which made a dozen vocabularies cost about a millisecond per abstract.
+    Grouping the alternatives under their leading literal characters (a two-level
+    trie) lets the engine reject most positions after one or two comparisons. Terms
+    are matched case-insensitively as whole words; terms that do not start with a
+    literal still work, just more slowly. Where terms overlap at one position the
+    longest-written term is tried first, so "psilocybin-containing mushrooms" wins
+    over "psilocybin".
+    """
+
+    def __init__(self, categories: dict[str, tuple[str, ...]]) -> None:
+        self._group_category: dict[str, str] = {}
+        terms: list[tuple[str, str]] = []
+        for category, category_terms in categories.items():
+            for term in category_terms:
+                name = f"t{len(self._group_category)}"
+                self._group_category[name] = category
+                terms.append((term, name))
+        body = _trie_alternation([(_lowercase_pattern(t), n) for t, n in terms])
+        self._lower = re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+        plain = "|".join(f"(?:{t})(?P<{n}>)" for t, n in terms) or "(?!x)x"
+        self._ignorecase = re.compile(rf"(?<![\w])(?:{plain})(?![\w])", re.IGNORECASE)
+
+    def scan(self, text: str) -> list[tuple[str, int, int]]:
+        """(category, start, end) of every term occurrence, offsets into ``text``."""
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            pattern, subject = self._lower, lowered
+        else:  # a character whose lower case has another length: match the original
+            pattern, subject = self._ignorecase, text
+        categories = self._group_category
+        return [
+            (categories[m.lastgroup], m.start(), m.end())
+            for m in pattern.finditer(subject)
+            if m.lastgroup is not None and m.end() > m.start()
+        ]
+
+
+def _lowercase_pattern(term: str) -> str:
+    """Lower-case the literal letters of a pattern, leaving escapes (\\W, \\S) alone."""
+    return re.sub(
+        r"\\.|[A-Z]", lambda m: m.group() if len(m.group()) > 1 else m.group().lower(), term
+    )
+
+
+def _leading_literal(term: str, limit: int = 2) -> str:
+    """The first ``limit`` characters every match of ``term`` must start with ('' if unsure)."""
+    if _has_top_level_bar(term):
+        return ""
+    out: list[str] = []
+    i = 0
+    while i < len(term) and len(out) < limit:
+        ch = term[i]
+        step = 1
+        if ch == "\\":
+            if i + 1 >= len(term) or term[i + 1].isalnum():
+                break  # a class such as \w or \d, or a dangling backslash
+            ch, step = term[i + 1], 2
+        elif ch in _REGEX_META:
+            break
+        if i + step < len(term) and term[i + step] in _QUANTIFIERS:
+            break  # optional or repeated: not a fixed start
+        out.append(ch)
+        i += step
+    return "".join(out)
+
+
+def _has_top_level_bar(term: str) -> bool:
+    depth, i = 0, 0
+    in_class = False
+    while i < len(term):
+        ch = term[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def _trie_alternation(terms: list[tuple[str, str]]) -> str:
+    """One alternation of ``terms`` (pattern, group name), grouped by leading literals."""
+    tree: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    loose: list[tuple[str, str]] = []
+    for term, name in terms:
+        head = _leading_literal(term)
+        if not head:
+            loose.append((term, name))
+            continue
+        rest = term[_literal_source_length(term, len(head)) :]
+        tree.setdefault(head[0], {}).setdefault(head[1:], []).append((rest, name))
+    parts: list[str] = []
+    for first, seconds in tree.items():
+        inner = []
+        for second, rests in sorted(seconds.items(), key=lambda kv: -len(kv[0])):
+            alts = "|".join(f"(?:{r})(?P<{n}>)" for r, n in _longest_first(rests))
+            inner.append(f"{re.escape(second)}(?:{alts})" if second else alts)
+        parts.append(f"{re.escape(first)}(?:{'|'.join(inner)})")
+    parts.extend(f"(?:{t})(?P<{n}>)" for t, n in _longest_first(loose))
+    return "|".join(parts) or "(?!x)x"
+
+
+def _literal_source_length(term: str, chars: int) -> int:
+    """How many characters of the pattern source spell its first ``chars`` literal characters."""
+    i = 0
+    for _ in range(chars):
+        i += 2 if term[i] == "\\" else 1
+    return i
+
+
+def _longest_first(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted(items, key=lambda item: -len(item[0]))
