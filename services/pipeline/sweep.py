@@ -13,6 +13,7 @@ Why it is shaped like this:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Sequence
@@ -132,8 +133,11 @@ class _Sweeper:
                     f"{limit}; only the first {limit} were fetched"
                 )
             else:
-                log.info("window %s has %d records: splitting", window, result.count)
-                for part in window.split():
+                # Parts sized for ~80% of the cap each, assuming records spread evenly over
+                # the days; a part that still overflows is split again.
+                parts = math.ceil(result.count / (limit * 0.8))
+                log.info("window %s has %d records: splitting in %d", window, result.count, parts)
+                for part in window.split(parts):
                     self.sweep_window(part)
                 return
         ids = list(dict.fromkeys(result.ids))[:limit]

@@ -37,15 +37,18 @@ class Window:
     def maxdate(self) -> str:
         return format_day(self.end)
 
-    def split(self) -> tuple[Window, Window]:
-        """Halves of the window; PubMed's 9,999 cap is beaten by searching each half."""
+    def split(self, parts: int = 2) -> list[Window]:
+        """Consecutive windows covering this one; PubMed's 9,999 cap is beaten part by part."""
         if self.days < 2:
             raise ValueError(f"window {self} is a single day and cannot be split")
-        middle = self.start + timedelta(days=self.days // 2 - 1)
-        return (
-            Window(self.start, middle, self.datetype),
-            Window(middle + timedelta(days=1), self.end, self.datetype),
-        )
+        parts = max(2, min(parts, self.days))
+        windows: list[Window] = []
+        start = self.start
+        for index in range(1, parts + 1):
+            end = self.start + timedelta(days=self.days * index // parts - 1)
+            windows.append(Window(start, end, self.datetype))
+            start = end + timedelta(days=1)
+        return windows
 
     def __str__(self) -> str:
         return f"{self.datetype} {self.mindate}-{self.maxdate}"

@@ -82,7 +82,8 @@ def count(runtime: Runtime, model: type, *where: object) -> int:
 
 def synthetic_corpus(n: int, start: date, first_pmid: int = 30_000_000) -> list:
     return [
-        synthetic_record(str(first_pmid + i), edat=start + timedelta(days=i % 400)) for i in range(n)
+        synthetic_record(str(first_pmid + i), edat=start + timedelta(days=i % 400))
+        for i in range(n)
     ]
 
 
@@ -225,9 +226,13 @@ def test_sweep_that_cannot_complete_fails_with_reason_and_row(
     assert result.state == "succeeded" and count(runtime, Record) == 1
 
 
-def test_tool_email_and_api_key_are_sent(database_url: str, fake: FakeEutils, tmp_path: Path) -> None:
+def test_tool_email_and_api_key_are_sent(
+    database_url: str, fake: FakeEutils, tmp_path: Path
+) -> None:
     fake.add(synthetic_record("30000001", edat=date(2026, 1, 1)))
-    rt = build_runtime(make_settings(database_url, fake, write_protocol(tmp_path), ncbi_api_key="K"))
+    rt = build_runtime(
+        make_settings(database_url, fake, write_protocol(tmp_path), ncbi_api_key="K")
+    )
     try:
         sweep(rt)
     finally:
@@ -293,8 +298,12 @@ def test_sweep_killed_half_way_resumes_without_duplicates(
 
 
 def test_cli_sweep_status_and_export(
-    database_url: str, fake: FakeEutils, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], shared_data: Path,
+    database_url: str,
+    fake: FakeEutils,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
 ) -> None:
     from services.cli import main
     from services.records import EXPORT_FIELDS
