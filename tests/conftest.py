@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 SHARED_DATA = Path(
-    os.environ.get("LIVESCREEN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+    os.environ.get(
+        "LIVESCREEN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
 )
 POSTGRES_URL = os.environ.get(
     "LIVESCREEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -3,12 +3,13 @@
 Every function takes ``session=`` keyword-only and leaves committing to the
 caller, so one request is one transaction and nothing is ever half-written.
 
-Claiming is race-free on both databases without explicit locks: a claim is an
-``INSERT ... ON CONFLICT DO NOTHING`` into ``claims``, whose unique constraints
-allow one holder per screening slot and one slot per reviewer. PostgreSQL makes
-a second inserter of the same key wait for the first and then do nothing;
-SQLite serialises writers on its database lock. The loser simply tries the next
-record, so two reviewers never receive the same slot.
+Claiming is race-free on both databases: a claim is an ``INSERT ... ON CONFLICT
+DO NOTHING`` into ``claims``, whose unique constraints allow one holder per
+screening slot and one slot per reviewer. SQLite serialises writers on its
+database lock; PostgreSQL makes a second inserter of the same key wait for the
+first and then do nothing, and to keep reviewers from queueing behind each other
+a candidate is first locked with ``FOR NO KEY UPDATE SKIP LOCKED``. The loser
+simply tries the next record, so two reviewers never receive the same slot.
 """
 
 from __future__ import annotations
@@ -193,6 +194,21 @@ def renew(claim: Claim, *, lease: timedelta, now: datetime | None = None) -> Non
         claim.expires_at = (now or utcnow()) + lease
 
 
+def _lock_candidate(*, session: Session, review_id: int, record_id: int) -> bool:
+    """PostgreSQL: take the record's membership row unless another claim holds it right now.
+
+    Without this, every reviewer would queue behind the first one's uncommitted insert
+    on the same top record (the unique index makes them wait); with SKIP LOCKED they
+    move on to the next record at once. Held until commit, which is a moment away.
+    """
+    locked = session.execute(
+        sa.select(col(ReviewRecord.record_id))
+        .where(col(ReviewRecord.review_id) == review_id, col(ReviewRecord.record_id) == record_id)
+        .with_for_update(skip_locked=True, key_share=True)
+    ).first()
+    return locked is not None
+
+
 def _try_claim(
     *,
     session: Session,
@@ -204,6 +220,10 @@ def _try_claim(
     lease: timedelta,
     now: datetime,
 ) -> Claim | None:
+    if session.get_bind().dialect.name == "postgresql" and not _lock_candidate(
+        session=session, review_id=review_id, record_id=record_id
+    ):
+        return None
     if has_expired:
         session.execute(
             sa.delete(Claim).where(

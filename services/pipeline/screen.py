@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from classifiers.screen import Screener
 from sqlmodel import Session, col
 
+from classifiers.screen import Screener
 from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
 from services.protocols import Protocol
 from services.records import EXPORT_FIELDS
@@ -55,7 +55,7 @@ def screen_pending(
     screened = 0
     while True:
         already = (
-            sa.select(Screening.id)
+            sa.select(col(Screening.id))
             .where(
                 col(Screening.review_id) == review.id,
                 col(Screening.record_id) == col(Record.id),

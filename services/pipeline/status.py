@@ -53,11 +53,14 @@ def last_successful_sweep(*, session: Session, review_id: int) -> Sweep | None:
 def review_status(*, session: Session, protocols: Mapping[str, Protocol]) -> list[dict[str, Any]]:
     """One entry per configured review, including reviews never swept yet."""
     reviews = {r.slug: r for r in session.exec(select(Review)).all()}
-    counts = dict(
-        session.execute(
-            sa.select(ReviewRecord.review_id, func.count()).group_by(ReviewRecord.review_id)
+    counts: dict[int, int] = {
+        review_id: total
+        for review_id, total in session.execute(
+            sa.select(col(ReviewRecord.review_id), func.count()).group_by(
+                col(ReviewRecord.review_id)
+            )
         ).all()
-    )
+    }
     out: list[dict[str, Any]] = []
     for slug in list(protocols) + [s for s in reviews if s not in protocols]:
         review = reviews.get(slug)
@@ -66,7 +69,7 @@ def review_status(*, session: Session, protocols: Mapping[str, Protocol]) -> lis
             {
                 "slug": slug,
                 "title": protocols[slug].title if slug in protocols else review.title,  # type: ignore[union-attr]
-                "records": int(counts.get(review.id, 0)) if review else 0,
+                "records": int(counts.get(review.id or 0, 0)) if review else 0,
                 "last_sweep": sweep_summary(sweep) if sweep else None,
             }
         )

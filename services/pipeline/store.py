@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
-from services.db.models import Record, RecordVersion, Review, ReviewRecord, SweepProblem, utcnow
+from services.db.models import Record, Review, ReviewRecord, SweepProblem, utcnow
 from services.protocols import Protocol
 from services.records import Record as ParsedRecord
 
@@ -49,7 +49,7 @@ def ensure_review(*, session: Session, protocol: Protocol) -> Review:
     """The review row for a protocol, created on first use and kept in step with the file."""
     insert_ignoring_conflicts(
         session,
-        Review.__table__,  # type: ignore[arg-type]
+        SQLModel.metadata.tables["reviews"],
         {
             "slug": protocol.slug,
             "title": protocol.title,
@@ -114,7 +114,7 @@ def store_records(
         if row is None:
             insert_ignoring_conflicts(
                 session,
-                Record.__table__,  # type: ignore[arg-type]
+                SQLModel.metadata.tables["records"],
                 {**_columns(parsed, data, digest), "created_at": now, "updated_at": now},
                 ["pmid"],
             )
@@ -134,7 +134,7 @@ def store_records(
         if status != "unchanged":
             insert_ignoring_conflicts(
                 session,
-                RecordVersion.__table__,  # type: ignore[arg-type]
+                SQLModel.metadata.tables["record_versions"],
                 {
                     "record_id": row.id,
                     "version": parsed.version,
@@ -159,7 +159,7 @@ def _link(
     """Add the record to the review (once) and note which sweep saw it last."""
     insert_ignoring_conflicts(
         session,
-        ReviewRecord.__table__,  # type: ignore[arg-type]
+        SQLModel.metadata.tables["review_records"],
         {
             "review_id": review_id,
             "record_id": record_id,
@@ -204,7 +204,7 @@ def record_problem(
 def pmids_seen_by_sweep(*, session: Session, review_id: int, sweep_id: int) -> set[str]:
     """PMIDs a sweep already stored, so a resumed sweep does not fetch them again."""
     rows = session.execute(
-        sa.select(Record.pmid)
+        sa.select(col(Record.pmid))
         .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
         .where(
             col(ReviewRecord.review_id) == review_id, col(ReviewRecord.last_sweep_id) == sweep_id
