@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from classifiers.criteria.dose_units import (
     GRAM,
@@ -34,7 +34,7 @@ from classifiers.criteria.dose_units import (
     Vocabulary,
     find_doses,
 )
-from classifiers.text import sentence_spans, text_fields
+from classifiers.text import text_fields
 from classifiers.types import CriterionResult, Evidence, Verdict
 
 # --------------------------------------------------------------------------------------
@@ -163,13 +163,42 @@ DEFAULT_TERMS: dict[str, tuple[str, ...]] = {
         r"radiation",
         r"inducer",
     ),
-    # A word right next to a dose that ends like a drug name (INN stems) is taken as
+    # A word right next to a dose that ends like a drug name (INN stems, plain suffixes,
+    # not patterns) is taken as
     # another drug, so unlisted comparators ("hydroxychloroquine 400 mg") do not
     # lend their doses to the target substance.
     "drug_name_suffixes": (
-        r"azepam|azolam|oxetine|etine|triptyline|apine|idone|profen|cillin|mycin|sartan"
-        r"|pril|olol|statin|prazole|tidine|triptan|gabalin|pentin|barbital|setron"
-        r"|floxacin|parin|semide|thiazide|quine|amide|azine|oxine|afine|xine",
+        "azepam",
+        "azolam",
+        "oxetine",
+        "etine",
+        "triptyline",
+        "apine",
+        "idone",
+        "profen",
+        "cillin",
+        "mycin",
+        "sartan",
+        "pril",
+        "olol",
+        "statin",
+        "prazole",
+        "tidine",
+        "triptan",
+        "gabalin",
+        "pentin",
+        "barbital",
+        "setron",
+        "floxacin",
+        "parin",
+        "semide",
+        "thiazide",
+        "quine",
+        "amide",
+        "azine",
+        "oxine",
+        "afine",
+        "xine",
     ),
     # The authors call the dose a microdose (or equivalent): decisive when no number says otherwise.
     "strong_low_terms": (
@@ -333,8 +362,8 @@ _PARAM_CATEGORY = {param: category for category, param in _CATEGORY_PARAM.items(
 _MARKER_PARAMS = tuple(
     k for k in _TERM_PARAMS if k not in _PARAM_CATEGORY and k != "drug_name_suffixes"
 )
-# Words ending like drug names that are nevertheless our substances.
-_ENDS_WITH_KNOWN = re.compile(r"(?:tryptamine|psilocine?|mescaline|ketamine|ibogaine)$", re.I)
+# Words ending like drug names that are nevertheless psychedelics.
+_KNOWN = ("tryptamine", "psilocin", "psilocine", "mescaline", "ketamine", "ibogaine")
 
 LOW, HIGH, ANIMAL_ABOVE, UNKNOWN = "low", "high", "animal_above", "unknown"
 
@@ -398,21 +427,21 @@ def _number(key: str, value: Any, *, optional: bool) -> float | None:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
+    """A substance named in the text (tuples: dozens are made per record)."""
+
     field: str
     start: int
     end: int
     category: str
-    sentence: int
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
+class Marker(NamedTuple):
+    """A vocabulary phrase (microdose, active placebo, head twitches...) in the text."""
+
     field: str
     start: int
     end: int
-    sentence: int
 
     def evidence(self, texts: Mapping[str, str]) -> Evidence:
         return Evidence(self.field, self.start, self.end, texts[self.field][self.start : self.end])
@@ -441,29 +470,96 @@ class Arm:
 @dataclass(slots=True)
 class Facts:
     texts: dict[str, str]
+    sentences: _Sentences
     arms: list[Arm]
     mentions: list[Mention]
     markers: dict[str, list[Marker]]
     animal: bool
     psychedelic_present: bool
-    weak_low_psychedelic: list[Marker] = field(default_factory=list)
-    weak_low_drug: list[Marker] = field(default_factory=list)
+
+    def weak_low(self) -> tuple[list[Marker], list[Marker]]:
+        """ "low-dose" phrases about a psychedelic, and keyword traps (aspirin, CT)."""
+        about_psychedelic: list[Marker] = []
+        about_drug: list[Marker] = []
+        for marker in self.markers["weak_low_terms"]:
+            following = [
+                m
+                for m in self.mentions
+                if m.field == marker.field and marker.end <= m.start <= marker.end + 30
+            ]
+            first = min(following, key=lambda m: m.start) if following else None
+            if first is not None and first.category == DRUG:
+                about_drug.append(marker)
+            else:
+                about_psychedelic.append(marker)
+        return about_psychedelic, about_drug
 
 
 class _Sentences:
-    """Maps (field, offset) to a global sentence number across title and abstract."""
+    """Maps (field, offset) to a global sentence number across title and abstract.
+
+    Boundaries follow ``classifiers.text.sentence_spans`` (". " before a capital,
+    digit, quote or bracket, not after an abbreviation; line breaks), found with
+    ``str.find`` because the regular-expression split cost more than the rest of
+    the criterion.
+    """
 
     def __init__(self, texts: Mapping[str, str]) -> None:
         self._starts: dict[str, tuple[list[int], int]] = {}
         count = 0
         for name, text in texts.items():
-            spans = sentence_spans(text) or [(0, len(text))]
-            self._starts[name] = ([s for s, _ in spans], count)
-            count += len(spans)
+            starts = _sentence_starts(text)
+            self._starts[name] = (starts, count)
+            count += len(starts)
 
     def index(self, field_name: str, pos: int) -> int:
         starts, first = self._starts[field_name]
         return first + max(bisect_right(starts, pos) - 1, 0)
+
+    def bounds(self, field_name: str, pos: int) -> tuple[int, int]:
+        """[start, end) of the sentence containing ``pos`` (end is the next sentence's start)."""
+        starts = self._starts[field_name][0]
+        i = bisect_right(starts, pos)
+        return starts[i - 1] if i else 0, starts[i] if i < len(starts) else 1 << 30
+
+    def same(self, a: Mention | Marker | DoseMention, b: Mention | Marker | DoseMention) -> bool:
+        """Whether two located items are in the same sentence of the same field."""
+        if a.field != b.field:
+            return False
+        starts = self._starts[a.field][0]
+        return bisect_right(starts, a.start) == bisect_right(starts, b.start)
+
+
+_SENTENCE_OPENERS = frozenset("\"'([ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_ABBREVIATIONS = frozenset(
+    ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "fig.", "no.", "spp.", "sp.", "p.")
+)
+
+
+def _sentence_starts(text: str) -> list[int]:
+    """Offsets where sentences start (the first is always 0)."""
+    cuts: list[int] = []
+    for mark in (". ", "? ", "! ", "\n"):
+        i = text.find(mark)
+        while i != -1:
+            j = i + 1
+            while j < len(text) and text[j].isspace():
+                j += 1
+            if mark == "\n" or (
+                j < len(text) and text[j] in _SENTENCE_OPENERS and not _is_abbreviation(text, i)
+            ):
+                cuts.append(j)
+            i = text.find(mark, j)
+    cuts.sort()
+    return [0, *cuts]
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    space = text.rfind(" ", max(0, dot - 8), dot)
+    if space == -1 and dot > 8:
+        return False  # the word is longer than any abbreviation
+    word = text[space + 1 : dot + 1].lstrip("([").lower()
+    return word in _ABBREVIATIONS
 
 
 class DoseCriterion:
@@ -477,8 +573,7 @@ class DoseCriterion:
         self._vocabulary = Vocabulary(
             {k: self.params[k] for k in _TERM_PARAMS if k != "drug_name_suffixes"}
         )
-        suffixes = "|".join(f"(?:{s})" for s in self.params["drug_name_suffixes"])
-        self._drug_word = re.compile(rf"[A-Za-z][\w-]*(?:{suffixes})$", re.IGNORECASE)
+        self._drug_suffixes = tuple(s.lower() for s in self.params["drug_name_suffixes"])
 
     def evaluate(self, record: Mapping[str, Any]) -> CriterionResult:
         facts = self._read(record)
@@ -493,12 +588,11 @@ class DoseCriterion:
         markers: dict[str, list[Marker]] = {k: [] for k in _MARKER_PARAMS}
         for name, text in texts.items():
             for key, start, end in self._vocabulary.scan(text):
-                sentence = sentences.index(name, start)
                 category = _PARAM_CATEGORY.get(key)
                 if category is None:
-                    markers[key].append(Marker(name, start, end, sentence))
+                    markers[key].append(Marker(name, start, end))
                 else:
-                    mentions.append(Mention(name, start, end, category, sentence))
+                    mentions.append(Mention(name, start, end, category))
         animal = len(markers["animal_terms"]) > len(markers["human_terms"])
         main = _main_substance(mentions)
         arms = [
@@ -506,21 +600,24 @@ class DoseCriterion:
             for name, text in texts.items()
             for dose in find_doses(text, name)
         ]
-        by_sentence = _group_by_sentence(mentions)
         for arm in arms:
-            linked = _link(arm, by_sentence.get(arm.sentence, []), texts, main)
+            field_name = arm.dose.field
+            lo, hi = sentences.bounds(field_name, arm.dose.start)
+            in_sentence = [m for m in mentions if m.field == field_name and lo <= m.start < hi]
+            linked = _link(arm, in_sentence, texts, main)
             arm.substance = self._unless_next_to_drug(arm, texts, linked)
         self._classify_arms(arms, markers["fresh_terms"], animal)
-        _mark_placebo_roles(arms, markers["placebo_role_terms"], mentions, texts)
+        roles = markers["placebo_role_terms"]
+        _mark_placebo_roles(arms, roles, mentions, texts, sentences)
         facts = Facts(
             texts=texts,
+            sentences=sentences,
             arms=arms,
             mentions=mentions,
             markers=markers,
             animal=animal,
             psychedelic_present=any(m.category in _PSYCHEDELIC for m in mentions),
         )
-        _attach_weak_low(facts)
         return facts
 
     def _unless_next_to_drug(
@@ -530,7 +627,8 @@ class DoseCriterion:
         text = texts[arm.dose.field]
         before = text[max(0, arm.dose.start - 30) : arm.dose.start].rstrip(" (")
         word = before.rsplit(None, 1)[-1] if before.strip() else ""
-        if word and self._drug_word.search(word) and not _ENDS_WITH_KNOWN.search(word):
+        word = word.lower()
+        if word.endswith(self._drug_suffixes) and word.isalpha() and not word.endswith(_KNOWN):
             return DRUG
         return linked
 
@@ -550,13 +648,6 @@ class DoseCriterion:
             ]
             arm.classes = tuple(c for c, _ in judged)
             arm.equivalents = tuple(e for _, e in judged)
-
-
-def _group_by_sentence(mentions: Iterable[Mention]) -> dict[int, list[Mention]]:
-    grouped: dict[int, list[Mention]] = {}
-    for m in mentions:
-        grouped.setdefault(m.sentence, []).append(m)
-    return grouped
 
 
 def _main_substance(mentions: Sequence[Mention]) -> str | None:
@@ -598,9 +689,12 @@ def _link(
                 score -= 5
         else:
             between, score = "", 0.0
-        score += _BREAK_PENALTY * len(_ARM_BREAK.findall(between))
         if m.category == GENERIC:
             score += _GENERIC_PENALTY
+        if score > _LINK_MAX_GAP or (best is not None and score >= best[0]):
+            continue  # penalties only add: this one cannot win
+        if between:
+            score += _BREAK_PENALTY * len(_ARM_BREAK.findall(between))
         if score <= _LINK_MAX_GAP and (best is None or score < best[0]):
             best = (score, m.category)
     category = best[1] if best else main
@@ -637,7 +731,11 @@ def _judge(
 
 
 def _mark_placebo_roles(
-    arms: list[Arm], roles: Sequence[Marker], mentions: Sequence[Mention], texts: Mapping[str, str]
+    arms: list[Arm],
+    roles: Sequence[Marker],
+    mentions: Sequence[Mention],
+    texts: Mapping[str, str],
+    sentences: _Sentences,
 ) -> None:
     """Flag target arms that a role phrase ("used as an active placebo") describes.
 
@@ -647,7 +745,7 @@ def _mark_placebo_roles(
     """
     flagged_values: set[tuple[str, float]] = set()
     for role in roles:
-        arm = _nearest_arm(role, arms, mentions, texts)
+        arm = _nearest_arm(role, arms, mentions, texts, sentences)
         if arm is not None and arm.is_target:
             flagged_values.update((arm.dose.unit, v) for v in arm.dose.values)
     if not flagged_values:
@@ -658,13 +756,17 @@ def _mark_placebo_roles(
 
 
 def _nearest_arm(
-    role: Marker, arms: Sequence[Arm], mentions: Sequence[Mention], texts: Mapping[str, str]
+    role: Marker,
+    arms: Sequence[Arm],
+    mentions: Sequence[Mention],
+    texts: Mapping[str, str],
+    sentences: _Sentences,
 ) -> Arm | None:
     text = texts[role.field]
     best: tuple[int, Arm] | None = None
     for arm in arms:
         d = arm.dose
-        if arm.sentence != role.sentence or d.field != role.field:
+        if not sentences.same(d, role):
             continue
         lo, hi = (d.end, role.start) if d.end <= role.start else (role.end, d.start)
         if hi < lo:
@@ -680,21 +782,6 @@ def _nearest_arm(
         if best is None or len(between) < best[0]:
             best = (len(between), arm)
     return best[1] if best else None
-
-
-def _attach_weak_low(facts: Facts) -> None:
-    """Split "low-dose" phrases into those about a psychedelic and keyword traps (aspirin, CT)."""
-    for marker in facts.markers["weak_low_terms"]:
-        following = [
-            m
-            for m in facts.mentions
-            if m.field == marker.field and marker.end <= m.start <= marker.end + 30
-        ]
-        first = min(following, key=lambda m: m.start) if following else None
-        if first is not None and first.category == DRUG:
-            facts.weak_low_drug.append(marker)
-        else:
-            facts.weak_low_psychedelic.append(marker)
 
 
 # --------------------------------------------------------------------------------------
@@ -783,7 +870,7 @@ def _looks_like_blinding_arm(values: _Values, p: Mapping[str, Any]) -> bool:
 def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
     role_arm, role_eq = values.role[0]
     roles = [
-        m for m in facts.markers["placebo_role_terms"] if m.sentence == role_arm.sentence
+        m for m in facts.markers["placebo_role_terms"] if facts.sentences.same(m, role_arm.dose)
     ] or facts.markers["placebo_role_terms"]
     evidence = [role_arm.evidence(), *_marker_evidence(facts, roles, limit=1)]
     if values.high:
@@ -808,7 +895,7 @@ def _all_high(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionR
             [arm.evidence(), *_marker_evidence(facts, strong, limit=1)],
             f"lowest {_name(arm)} dose {_fmt(eq, arm)} > {limit}, but called a microdose",
         )
-    confidence = 0.8 if facts.weak_low_psychedelic else 0.9
+    confidence = 0.8 if facts.markers["weak_low_terms"] else 0.9
     return _result(
         "not_met",
         confidence,
@@ -844,15 +931,16 @@ def _animal_above_threshold(facts: Facts, values: _Values, p: Mapping[str, Any])
 
 def _without_numbers(facts: Facts) -> CriterionResult:
     """No comparable dose: the record's own words are all there is to go on."""
-    if facts.psychedelic_present and facts.weak_low_psychedelic:
-        ev = _marker_evidence(facts, facts.weak_low_psychedelic)
+    weak_psychedelic, weak_drug = facts.weak_low()
+    if facts.psychedelic_present and weak_psychedelic:
+        ev = _marker_evidence(facts, weak_psychedelic)
         return _result("met", 0.65, ev, "a psychedelic given at a low dose (no number to check)")
     high_effect = facts.markers["high_effect_terms"]
     if facts.psychedelic_present and high_effect:
         ev = _marker_evidence(facts, high_effect)
         return _result("not_met", 0.7, ev, "full psychedelic doses, no low dose")
-    if not facts.psychedelic_present and facts.weak_low_drug:
-        ev = _marker_evidence(facts, facts.weak_low_drug)
+    if not facts.psychedelic_present and weak_drug:
+        ev = _marker_evidence(facts, weak_drug)
         return _result("not_met", 0.85, ev, "'low dose' refers to a non-psychedelic drug or CT")
     unknown = [a for a in facts.arms if a.is_target or a.substance in (OTHER, GENERIC)]
     ev = [unknown[0].evidence()] if unknown else []

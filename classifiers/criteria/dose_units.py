@@ -29,10 +29,14 @@ _PER = (
     r"|min|minute|h|hr|hour|day|d)(?![A-Za-z])"
 )
 _KG_EXPONENT = r"(?P<kg_exp>\s*(?:·\s*)?kg(?:-1|−1|⁻¹))"
+# The pattern starts with a bare digit class so the regex engine can skip quickly to
+# numbers; the digits-and-separators run is re-read with _NUMBER afterwards, and a
+# number glued to a word or another number ("CYP2D6", "x10") is rejected in Python.
 DOSE_PATTERN = re.compile(
-    rf"(?<![\w.,·-])(?P<numbers>{_NUMBER}(?:{_LIST_SEPARATOR}{_NUMBER}){{0,8}})"
+    rf"[0-9](?P<numbers>[0-9.,·]*(?:{_LIST_SEPARATOR}[0-9][0-9.,·]*){{0,8}})"
     rf"\s*{_MASS}(?:{_PER}|{_KG_EXPONENT})?(?![A-Za-z0-9µμ])"
 )
+_GLUED = re.compile(r"[\w.,·-]")
 _SINGLE_NUMBER = re.compile(_NUMBER)
 _TO_MG = {"mg": 1.0, "µg": 1e-3, "g": 1e3}
 
@@ -53,6 +57,8 @@ def find_doses(text: str, field: str) -> list[DoseMention]:
     """All dose statements of ``text``; a list like "0.03, 0.1 and 0.3 mg/kg" is one mention."""
     found: list[DoseMention] = []
     for match in DOSE_PATTERN.finditer(text):
+        if match.start() > 0 and _GLUED.match(text, match.start() - 1):
+            continue
         mention = _to_mention(match, field)
         if mention is not None:
             found.append(mention)
@@ -60,7 +66,10 @@ def find_doses(text: str, field: str) -> list[DoseMention]:
 
 
 def _to_mention(match: re.Match[str], field: str) -> DoseMention | None:
-    numbers = [_parse_number(n) for n in _SINGLE_NUMBER.findall(match.group("numbers"))]
+    spelled = match.string[match.start() : match.end("numbers")]
+    if spelled[-1] in ".,·":  # "at 5. mg" is not a number followed by a unit
+        return None
+    numbers = [_parse_number(n) for n in _SINGLE_NUMBER.findall(spelled)]
     mass = _canonical_mass(match.group("mass"))
     per = (match.group("per") or "").lower()
     unit, factor = _unit_and_factor(mass, per, match.group("ref_weight"), match.group("kg_exp"))
