@@ -25,7 +25,7 @@ def scheduled_job(runtime: Runtime, slug: str) -> object:
     from services.pipeline.jobs import sweep_review
 
     result = sweep_review(runtime, slug)
-    log.warning("%s", result.summary(slug))
+    log.info("%s", result.summary(slug))
     return result
 
 
@@ -38,6 +38,7 @@ def serve(
     initial_sweep: bool = True,
 ) -> None:
     """Serve until Ctrl-C; uvicorn handles the signal, then the scheduler is stopped."""
+    logging.getLogger("services").setLevel(min(logging.INFO, logging.getLogger().level))
     app = create_app(runtime)
     config = uvicorn.Config(
         app,
@@ -51,5 +52,8 @@ def serve(
         embedded.start()
     try:
         server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after its graceful shutdown; stopping is the normal end
     finally:
         embedded.stop()
+    log.info("stopped")

@@ -1,0 +1,109 @@
+"""`livescreen run`: migrate, sweep at start, serve /healthz, stop cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+from tests.eutils_server import FakeEutils, synthetic_record
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get_json(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_run_sweeps_at_start_serves_health_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    records = [synthetic_record(str(36_000_000 + i), edat=date(2025, 5, 1 + i)) for i in range(5)]
+    protocol = tmp_path / "run.toml"
+    protocol.write_text('slug = "run-review"\ntitle = "Run"\nquery = "psilocybin[tiab]"\n')
+    port = free_port()
+    with FakeEutils(records) as fake:
+        env = {
+            **os.environ,
+            "LIVESCREEN_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+            "LIVESCREEN_EUTILS_URL": fake.base_url,
+            "LIVESCREEN_PROTOCOLS": str(protocol),
+            "LIVESCREEN_BROKER_URL": "",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            body: dict = {}  # type: ignore[type-arg]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    status, body = get_json(f"http://127.0.0.1:{port}/healthz")
+                except OSError:
+                    time.sleep(0.2)
+                    continue
+                sweep = body["reviews"][0]["last_sweep"] if body.get("reviews") else None
+                if sweep and sweep["state"] == "succeeded":
+                    break
+                time.sleep(0.2)
+            assert status == 200
+            assert body["status"] == "ok"
+            assert body["database"]["ok"] is True
+            assert body["broker"] == {"ok": True, "configured": False, "error": None}
+            (review,) = body["reviews"]
+            assert review["slug"] == "run-review" and review["records"] == 5
+            assert review["last_sweep"]["counts"]["new"] == 5
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, err = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err, err.decode()
+
+
+def test_health_reports_unreachable_broker(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.runtime import build_runtime
+    from services.settings import Settings
+    from services.web.app import create_app
+
+    protocol = tmp_path / "h.toml"
+    protocol.write_text('slug = "h"\ntitle = "H"\nquery = "q"\n')
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'h.db'}",
+        broker_url=f"redis://127.0.0.1:{free_port()}/0",
+        protocols=[protocol],
+    )
+    runtime = build_runtime(settings)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["database"]["ok"] is True
+        assert body["broker"]["ok"] is False and "Connection" in body["broker"]["error"]
+        assert body["reviews"] == [{"slug": "h", "title": "H", "records": 0, "last_sweep": None}]
+    finally:
+        runtime.close()
