@@ -55,8 +55,18 @@ def worker_env(
 def start_worker(env: dict[str, str], queue: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-            "--pool=solo", "--loglevel=WARNING", "-Q", queue, "-n", f"{queue}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
         ],
         env=env,
         stdout=subprocess.DEVNULL,
