@@ -335,6 +335,9 @@ DEFAULT_NUMBERS: dict[str, float | None] = {
     "active_placebo_max_fraction": 0.2,  # a lone low arm <= 1 mg beside a high arm looks like one
 }
 
+# How reasons name the substances ("2 mg psilocybin arm ≤ 5 mg").
+DEFAULT_NAMES: dict[str, str] = {"substance_name": "psilocybin", "converted_name": "psilocin"}
+
 _TERM_PARAMS = tuple(DEFAULT_TERMS)
 _NUMBER_PARAMS = tuple(DEFAULT_NUMBERS)
 
@@ -385,13 +388,18 @@ def _validated(params: Mapping[str, Any]) -> dict[str, Any]:
     """Params merged over the defaults; a bad or unknown key raises ValueError naming it."""
     merged: dict[str, Any] = {}
     for key in params:
-        if key not in DEFAULT_TERMS and key not in DEFAULT_NUMBERS:
-            known = ", ".join(sorted((*_TERM_PARAMS, *_NUMBER_PARAMS)))
+        if key not in DEFAULT_TERMS and key not in DEFAULT_NUMBERS and key not in DEFAULT_NAMES:
+            known = ", ".join(sorted((*_TERM_PARAMS, *_NUMBER_PARAMS, *DEFAULT_NAMES)))
             raise ValueError(f"unknown parameter {key!r} for kind 'dose' (known: {known})")
     for key, default_terms in DEFAULT_TERMS.items():
         merged[key] = _term_list(key, params.get(key, default_terms))
     for key, default_number in DEFAULT_NUMBERS.items():
         merged[key] = _number(key, params.get(key, default_number), optional=default_number is None)
+    for key, default_name in DEFAULT_NAMES.items():
+        value = params.get(key, default_name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"parameter {key!r} must be a non-empty string, got {value!r}")
+        merged[key] = value
     if merged["active_placebo_max_fraction"] > 1:
         raise ValueError("parameter 'active_placebo_max_fraction' must be at most 1")
     return merged
@@ -457,6 +465,7 @@ class Arm:
     classes: tuple[str, ...] = ()
     equivalents: tuple[float, ...] = ()  # values on the threshold's scale
     role: bool = False  # serves only as active placebo / control for another arm
+    fresh: bool = False  # a fresh (not dried) weight of material
 
     @property
     def is_target(self) -> bool:
@@ -641,9 +650,9 @@ class DoseCriterion:
                 arm.classes = tuple(UNKNOWN for _ in arm.dose.values)
                 arm.equivalents = arm.dose.values
                 continue
-            is_fresh = arm.dose.unit == GRAM and _near(fresh, arm.dose)
+            arm.fresh = arm.dose.unit == GRAM and _near(fresh, arm.dose)
             judged = [
-                _judge(v, arm.dose.unit, arm.substance, animal, is_fresh, self.params)
+                _judge(v, arm.dose.unit, arm.substance, animal, arm.fresh, self.params)
                 for v in arm.dose.values
             ]
             arm.classes = tuple(c for c, _ in judged)
@@ -838,7 +847,7 @@ def _decide(facts: Facts, p: Mapping[str, Any]) -> CriterionResult:
 def _decide_with_low_arm(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
     arm, eq = min(values.low, key=lambda ae: ae[1])
     strong = facts.markers["strong_low_terms"]
-    if values.high and not strong and _looks_like_blinding_arm(values, p):
+    if values.high and not strong and _looks_like_blinding_arm(facts, values, p):
         high_arm, high_eq = max(values.high, key=lambda ae: ae[1])
         return _result(
             "unclear",
@@ -850,21 +859,23 @@ def _decide_with_low_arm(facts: Facts, values: _Values, p: Mapping[str, Any]) ->
     confidence = 0.95 if strong else 0.9
     if "abstract" not in facts.texts:
         confidence -= 0.1
-    limit = _limit_text(arm, p, facts.animal)
-    return _result("met", confidence, evidence, f"{_fmt(eq, arm)} {_name(arm)} arm ≤ {limit}")
+    limit = _limit_text(arm, p)
+    return _result("met", confidence, evidence, f"{_fmt(eq, arm)} {_name(arm, p)} arm ≤ {limit}")
 
 
-def _looks_like_blinding_arm(values: _Values, p: Mapping[str, Any]) -> bool:
-    """Two doses only, a very small one and a high one: the classic active-placebo design."""
+def _looks_like_blinding_arm(facts: Facts, values: _Values, p: Mapping[str, Any]) -> bool:
+    """A very small arm beside high ones, as in the classic active-placebo design.
+
+    It is taken for a blinding arm when it is the only other dose, or when the
+    record names no other comparison condition (no placebo, vehicle, waitlist):
+    a dose-ranging study with its own placebo keeps its low arms.
+    """
+    smallest_arm, smallest = min(values.low, key=lambda ae: ae[1])
+    limit = {MG: p["max_mg"], MG_PER_KG: p["max_mg_per_kg"]}.get(smallest_arm.dose.unit)
+    if limit is None or smallest > limit * p["active_placebo_max_fraction"] + 1e-9:
+        return False
     distinct = {(a.dose.unit, round(eq, 6)) for a, eq in (*values.low, *values.high)}
-    smallest = min(eq for _, eq in values.low)
-    unit = values.low[0][0].dose.unit
-    limit = {MG: p["max_mg"], MG_PER_KG: p["max_mg_per_kg"]}.get(unit)
-    return (
-        len(distinct) == 2
-        and limit is not None
-        and smallest <= limit * p["active_placebo_max_fraction"] + 1e-9
-    )
+    return len(distinct) == 2 or not facts.markers["control_terms"]
 
 
 def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
@@ -886,21 +897,21 @@ def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
 
 def _all_high(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
     arm, eq = min(values.high, key=lambda ae: ae[1])
-    limit = _limit_text(arm, p, facts.animal)
+    limit = _limit_text(arm, p)
     strong = facts.markers["strong_low_terms"]
     if strong:
         return _result(
             "unclear",
             0.5,
             [arm.evidence(), *_marker_evidence(facts, strong, limit=1)],
-            f"lowest {_name(arm)} dose {_fmt(eq, arm)} > {limit}, but called a microdose",
+            f"lowest {_name(arm, p)} dose {_fmt(eq, arm)} > {limit}, but called a microdose",
         )
     confidence = 0.8 if facts.markers["weak_low_terms"] else 0.9
     return _result(
         "not_met",
         confidence,
         [arm.evidence()],
-        f"lowest {_name(arm)} dose {_fmt(eq, arm)} > {limit}",
+        f"lowest {_name(arm, p)} dose {_fmt(eq, arm)} > {limit}",
     )
 
 
@@ -968,24 +979,26 @@ def _marker_evidence(facts: Facts, markers: Sequence[Marker], limit: int = 2) ->
     return [m.evidence(facts.texts) for m in markers[:limit]]
 
 
-def _name(arm: Arm) -> str:
-    return {CONVERTED: "psilocin", MATERIAL: "mushroom"}.get(arm.substance or "", "psilocybin")
+def _name(arm: Arm, p: Mapping[str, Any]) -> str:
+    if arm.dose.unit == GRAM or arm.substance == MATERIAL:
+        return "fresh material" if arm.fresh else "dried material"
+    return p["converted_name"] if arm.substance == CONVERTED else p["substance_name"]
 
 
 def _fmt(value: float, arm: Arm) -> str:
     unit = arm.dose.unit
     if arm.substance == CONVERTED and unit in (MG, MG_PER_KG):
-        return f"{arm.dose.text} (≈{value:.3g} {unit} psilocybin)"
+        return f"{arm.dose.text} (≈{value:.3g} {unit} of the target)"
     suffix = {MG: "mg", MG_PER_KG: "mg/kg", GRAM: "g", MG_PER_L: "mg/L"}.get(unit, unit)
     return f"{value:.3g} {suffix}"
 
 
-def _limit_text(arm: Arm, p: Mapping[str, Any], animal: bool) -> str:
+def _limit_text(arm: Arm, p: Mapping[str, Any]) -> str:
     unit = arm.dose.unit
     if unit == MG_PER_KG:
         return f"{p['max_mg_per_kg']:g} mg/kg"
     if unit == GRAM:
-        return f"{p['max_dried_g']:g} g dried / {p['max_fresh_g']:g} g fresh"
+        return f"{p['max_fresh_g']:g} g fresh" if arm.fresh else f"{p['max_dried_g']:g} g dried"
     if unit == MG_PER_L and p["max_mg_per_l"] is not None:
         return f"{p['max_mg_per_l']:g} mg/L"
     return f"{p['max_mg']:g} mg"
