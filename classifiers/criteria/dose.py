@@ -616,8 +616,8 @@ class DoseCriterion:
             linked = _link(arm, in_sentence, texts, main)
             arm.substance = self._unless_next_to_drug(arm, texts, linked)
         self._classify_arms(arms, markers["fresh_terms"], animal)
-        roles = markers["placebo_role_terms"]
-        _mark_placebo_roles(arms, roles, mentions, texts, sentences)
+        roles, blockers = markers["placebo_role_terms"], markers["control_terms"]
+        _mark_placebo_roles(arms, roles, blockers, mentions, texts, sentences)
         facts = Facts(
             texts=texts,
             sentences=sentences,
@@ -742,21 +742,32 @@ def _judge(
 def _mark_placebo_roles(
     arms: list[Arm],
     roles: Sequence[Marker],
+    blockers: Sequence[Marker],
     mentions: Sequence[Mention],
     texts: Mapping[str, str],
     sentences: _Sentences,
 ) -> None:
-    """Flag target arms that a role phrase ("used as an active placebo") describes.
+    """Flag low target arms that a role phrase ("used as an active placebo") describes.
 
     The phrase belongs to the nearest dose of its sentence, unless a comparator
-    substance or a word like "or" stands between them (then it describes another
-    arm). A flagged value is flagged wherever it recurs (e.g. in the title).
+    drug, another condition (placebo, vehicle) or a word like "or" stands between
+    them: then it describes another arm. Only a dose whose values are all low can
+    be a placebo arm (a dose-ranging list never is), and when a phrase belongs to
+    a high dose ("a 25 mg active comparator") the high dose is the comparator, so
+    no low arm is flagged. A flagged value is flagged wherever it recurs (title).
     """
     flagged_values: set[tuple[str, float]] = set()
     for role in roles:
-        arm = _nearest_arm(role, arms, mentions, texts, sentences)
-        if arm is not None and arm.is_target:
-            flagged_values.update((arm.dose.unit, v) for v in arm.dose.values)
+        found = _nearest_arm(role, arms, blockers, mentions, texts, sentences)
+        if found is None or not found[0].is_target:
+            continue
+        arm, gap = found
+        if any(c != LOW for c in arm.classes):
+            phrase = texts[role.field][role.start : role.end].lower()
+            if gap <= 3 and "low" not in phrase and "minimal" not in phrase:
+                return  # "a 25 mg active comparator": the low arms are the study
+            continue
+        flagged_values.update((arm.dose.unit, v) for v in arm.dose.values)
     if not flagged_values:
         return
     for arm in arms:
@@ -767,10 +778,12 @@ def _mark_placebo_roles(
 def _nearest_arm(
     role: Marker,
     arms: Sequence[Arm],
+    blockers: Sequence[Marker],
     mentions: Sequence[Mention],
     texts: Mapping[str, str],
     sentences: _Sentences,
-) -> Arm | None:
+) -> tuple[Arm, int] | None:
+    """The dose a role phrase describes, with the number of characters between them."""
     text = texts[role.field]
     best: tuple[int, Arm] | None = None
     for arm in arms:
@@ -786,11 +799,11 @@ def _nearest_arm(
         if any(
             m.field == role.field and lo <= m.start and m.end <= hi and m.category == DRUG
             for m in mentions
-        ):
+        ) or any(b.field == role.field and lo <= b.start and b.end <= hi for b in blockers):
             continue
         if best is None or len(between) < best[0]:
             best = (len(between), arm)
-    return best[1] if best else None
+    return (best[1], best[0]) if best else None
 
 
 # --------------------------------------------------------------------------------------
@@ -829,9 +842,11 @@ def _collect(arms: Sequence[Arm]) -> _Values:
 def _decide(facts: Facts, p: Mapping[str, Any]) -> CriterionResult:
     values = _collect(facts.arms)
     strong = facts.markers["strong_low_terms"]
+    if values.role and not values.high:  # a placebo role needs a high arm to serve
+        values = _Values(values.low + values.role, values.high, values.animal_above, [])
     if values.low:
         return _decide_with_low_arm(facts, values, p)
-    if values.role and (values.high or facts.markers["high_effect_terms"]):
+    if values.role:
         return _active_placebo(facts, values)
     if values.high and not values.animal_above:
         return _all_high(facts, values, p)
@@ -883,14 +898,9 @@ def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
     roles = [
         m for m in facts.markers["placebo_role_terms"] if facts.sentences.same(m, role_arm.dose)
     ] or facts.markers["placebo_role_terms"]
-    evidence = [role_arm.evidence(), *_marker_evidence(facts, roles, limit=1)]
-    if values.high:
-        high_arm, high_eq = max(values.high, key=lambda ae: ae[1])
-        evidence.append(high_arm.evidence())
-        versus = _fmt(high_eq, high_arm)
-    else:
-        versus = "a high dose"
-        evidence.extend(_marker_evidence(facts, facts.markers["high_effect_terms"], limit=1))
+    high_arm, high_eq = max(values.high, key=lambda ae: ae[1])
+    evidence = [role_arm.evidence(), *_marker_evidence(facts, roles, limit=1), high_arm.evidence()]
+    versus = _fmt(high_eq, high_arm)
     reason = f"{_fmt(role_eq, role_arm)} arm is an active placebo for {versus}"
     return _result("not_met", 0.85, evidence, reason)
 

@@ -246,6 +246,26 @@ def test_open_high_dose_then_randomised_microdose_versus_placebo_is_met() -> Non
     assert result.verdict == "met"
 
 
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        # Blinding words about a genuine microdose arm; a high dose only in the background.
+        "High doses of psilocybin need supervision. Psilocybin 1 mg capsules were "
+        "over-encapsulated to maintain blinding and compared with placebo.",
+        # A dose-ranging list is never a placebo arm, whatever its sentence says.
+        "Adults received psilocybin 1, 3, 10 or 20 mg/70 kg in identical capsules to preserve "
+        "blinding, and placebo.",
+        # The high dose is the comparator; the microdoses are the study.
+        "Participants took 2 mg microdoses in identical capsules to maintain blinding, versus a "
+        "25 mg active comparator.",
+        # The control condition is the placebo, not the 1 mg arm.
+        "Adults took psilocybin 1 mg, with placebo as the control condition.",
+    ],
+)
+def test_role_words_near_a_genuine_low_arm_do_not_reject_it(abstract: str) -> None:
+    assert judge("Psilocybin: a randomised trial", abstract).verdict == "met"
+
+
 def test_lone_blinding_size_arm_without_an_explicit_role_is_not_called_met() -> None:
     # The design of a well-known escitalopram comparison: the 1 mg doses blind the other arm.
     result = judge(
