@@ -13,6 +13,11 @@ met (its confidence for ``met``, one minus it for ``not_met``, one half for
 ``unclear``); their product is mapped into a band per decision (exclude below 0.25,
 uncertain 0.25–0.75, include above 0.75), so it is monotone with the decision and
 orders records within it.
+
+With ``short_circuit`` the criteria are evaluated in their configured order and the
+rest are skipped once one clearly fails (reported as ``unclear`` with confidence 0
+and the reason "not evaluated"): the decision is the same, screening of off-topic
+records is several times faster, but excluded records show fewer verdicts.
 """
 
 from __future__ import annotations
@@ -69,7 +74,13 @@ def p_met(result: CriterionResult) -> float:
 class Screener:
     """Screens records against a protocol's criteria."""
 
-    def __init__(self, criteria: Sequence[Criterion], *, exclude_threshold: float = 0.7) -> None:
+    def __init__(
+        self,
+        criteria: Sequence[Criterion],
+        *,
+        exclude_threshold: float = 0.7,
+        short_circuit: bool = False,
+    ) -> None:
         names = [c.name for c in criteria]
         if len(set(names)) != len(names):
             raise CriterionConfigError(f"criterion names must be unique, got {names}")
@@ -77,13 +88,20 @@ class Screener:
             raise ValueError(f"exclude_threshold must be in [0.5, 1], got {exclude_threshold}")
         self.criteria = list(criteria)
         self.exclude_threshold = exclude_threshold
+        self.short_circuit = short_circuit
 
     @classmethod
     def from_config(
-        cls, criteria_config: Sequence[Mapping[str, Any]], *, exclude_threshold: float = 0.7
+        cls,
+        criteria_config: Sequence[Mapping[str, Any]],
+        *,
+        exclude_threshold: float = 0.7,
+        short_circuit: bool = False,
     ) -> Screener:
         return cls(
-            [build_criterion(c) for c in criteria_config], exclude_threshold=exclude_threshold
+            [build_criterion(c) for c in criteria_config],
+            exclude_threshold=exclude_threshold,
+            short_circuit=short_circuit,
         )
 
     def _clearly_failed(self, result: CriterionResult, has_abstract: bool) -> bool:
@@ -98,10 +116,20 @@ class Screener:
 
     def screen(self, record: Mapping[str, Any]) -> Screening:
         rec = record if isinstance(record, dict) else dict(record)
-        results = {c.name: c.evaluate(rec) for c in self.criteria}
         abstract = rec.get("abstract")
         has_abstract = isinstance(abstract, str) and bool(abstract.strip())
-        failed = [n for n, r in results.items() if self._clearly_failed(r, has_abstract)]
+        results: dict[str, CriterionResult] = {}
+        failed: list[str] = []
+        for criterion in self.criteria:
+            if failed and self.short_circuit:
+                results[criterion.name] = CriterionResult(
+                    "unclear", 0.0, [], f"not evaluated: already excluded by {failed[0]}"
+                )
+                continue
+            result = criterion.evaluate(rec)
+            results[criterion.name] = result
+            if self._clearly_failed(result, has_abstract):
+                failed.append(criterion.name)
         decision: Decision
         if failed:
             decision = "exclude"

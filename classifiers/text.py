@@ -10,7 +10,13 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+try:  # the regular-expression parser, used only to find literal triggers
+    import re._parser as _sre_parse
+except ImportError:  # Python < 3.11 layout
+    import sre_parse as _sre_parse
 
 from classifiers.types import TEXT_FIELDS, Evidence
 
@@ -81,15 +87,41 @@ _SECTION_KIND = {
 }
 
 
-def compile_terms(terms: Sequence[str] | str, *, whole_word: bool = True) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any of ``terms`` (regular-expression fragments).
+def lower_regex(fragment: str) -> str:
+    """``fragment`` with its literal letters lower-cased (escape sequences kept as written)."""
+    out: list[str] = []
+    escaped = False
+    for ch in fragment:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        else:
+            out.append(ch.lower())
+    return "".join(out)
 
-    With ``whole_word`` a match may not start or end inside a word. Raises ``ValueError``
-    naming the offending fragment when one is not a valid regular expression.
+
+def lower_text(text: str) -> str:
+    """``text`` lower-cased with every offset unchanged (a few characters lower-case to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def compile_terms(terms: Sequence[str] | str, *, whole_word: bool = True) -> re.Pattern[str]:
+    """One pattern matching any of ``terms`` (regular-expression fragments) in LOWER-CASED text.
+
+    Matching is case-insensitive by lower-casing both sides (much faster than
+    ``re.IGNORECASE``): search ``lower_text(text)`` or use ``Doc.find``, which does.
+    With ``whole_word`` a match may not start or end inside a word. Raises
+    ``ValueError`` naming the offending fragment when one is not a valid expression.
+    Identical vocabularies share one compiled pattern (so a ``Doc`` can reuse hits).
     """
     if isinstance(terms, str):
         terms = [terms]
-    parts: list[str] = []
     for term in terms:
         if not isinstance(term, str) or not term.strip():
             raise ValueError(f"terms must be non-empty strings, got {term!r}")
@@ -97,13 +129,80 @@ def compile_terms(terms: Sequence[str] | str, *, whole_word: bool = True) -> re.
             re.compile(term)
         except re.error as exc:
             raise ValueError(f"invalid regular expression {term!r}: {exc}") from None
-        parts.append(f"(?:{term})")
-    if not parts:
+    return _compile_terms(tuple(terms), whole_word)
+
+
+@lru_cache(maxsize=512)
+def _compile_terms(terms: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
+    lowered = tuple(lower_regex(t) for t in terms)
+    pattern = _join(lowered, whole_word)
+    triggers = tuple(_triggers(t) for t in lowered)
+    literals = tuple(sorted({lit for trig in triggers if trig for lit in trig}))
+    _VOCABULARIES[pattern] = (lowered, triggers, whole_word, literals)
+    return pattern
+
+
+@lru_cache(maxsize=4096)
+def _join(fragments: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
+    if not fragments:
         return re.compile(r"(?!x)x")  # matches nothing
-    body = "|".join(parts)
+    body = "|".join(f"(?:{t})" for t in fragments)
     if whole_word:
         body = rf"(?<![\w])(?:{body})(?![\w])"
-    return re.compile(body, re.IGNORECASE)
+    return re.compile(body)
+
+
+# Compiled vocabulary -> (its lower-cased fragments, per fragment the literal strings one of
+# which every match contains (None: unknown), whole_word). ``Doc.find`` scans a text only
+# with the fragments whose literals occur in it: a substring test is far cheaper than a
+# regular-expression scan, and most vocabularies are absent from most abstracts.
+_Vocabulary = tuple[tuple[str, ...], tuple[tuple[str, ...] | None, ...], bool, tuple[str, ...]]
+_VOCABULARIES: dict[re.Pattern[str], _Vocabulary] = {}
+
+
+def _triggers(fragment: str) -> tuple[str, ...] | None:
+    """Literal strings, one of which occurs in every match of ``fragment`` (None: unknown)."""
+    try:
+        parsed = _sre_parse.parse(fragment)
+    except Exception:  # any parser trouble: always scan with this fragment
+        return None
+    found = _required(list(parsed))
+    if not found or any(len(t) < 2 for t in found):
+        return None
+    return tuple(sorted(found))
+
+
+def _required(items: list[Any]) -> set[str] | None:
+    """Best set of literals required by a parsed sequence (longest literal run or alternatives)."""
+    best: set[str] | None = None
+
+    def consider(candidate: set[str] | None) -> None:
+        nonlocal best
+        if not candidate or len(candidate) > 24:
+            return
+        if best is None or min(map(len, candidate)) > min(map(len, best)):
+            best = candidate
+
+    run = ""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            run += chr(av)
+            continue
+        if run:
+            consider({run})
+            run = ""
+        if name == "SUBPATTERN":
+            consider(_required(list(av[3])))
+        elif name == "BRANCH":
+            options = [_required(list(branch)) for branch in av[1]]
+            if all(options):
+                consider(set().union(*[o for o in options if o]))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            consider(_required(list(av[2])))
+    if run:
+        consider({run})
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +225,12 @@ class Hit:
 class Doc:
     """The free-text fields of one record, split into sentences with sections."""
 
-    __slots__ = ("texts", "sentences", "_starts")
+    __slots__ = ("texts", "low", "sentences", "_starts", "_memo")
 
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.texts: dict[str, str] = dict(text_fields(record))
+        self.low: dict[str, str] = {k: lower_text(v) for k, v in self.texts.items()}
+        self._memo: dict[tuple[re.Pattern[str], tuple[str, ...] | None], list[Hit]] = {}
         self.sentences: list[Sentence] = []
         self._starts: dict[str, tuple[list[int], int]] = {}
         for name, text in self.texts.items():
@@ -155,15 +256,42 @@ class Doc:
         return first + max(bisect_right(starts, pos) - 1, 0)
 
     def find(self, pattern: re.Pattern[str], fields: Iterable[str] | None = None) -> list[Hit]:
+        """Hits of ``pattern`` (from ``compile_terms``) in the lower-cased fields."""
+        key = (pattern, tuple(fields) if fields is not None else None)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return list(cached)
         hits: list[Hit] = []
-        for name in fields if fields is not None else self.texts:
-            text = self.texts.get(name)
+        vocabulary = _VOCABULARIES.get(pattern)
+        for name in key[1] if key[1] is not None else self.low:
+            text = self.low.get(name)
             if text is None:
                 continue
-            for m in pattern.finditer(text):
+            scan = pattern
+            if vocabulary is not None:
+                fragments, triggers, whole_word, literals = vocabulary
+                present = {lit for lit in literals if lit in text}
+                active = tuple(
+                    [
+                        f
+                        for f, trig in zip(fragments, triggers, strict=True)
+                        if trig is None or not present.isdisjoint(trig)
+                    ]
+                )
+                if not active:
+                    continue
+                if len(active) < len(fragments):
+                    scan = _join(active, whole_word)
+            for m in scan.finditer(text):
                 if m.end() > m.start():
                     hits.append(Hit(name, m.start(), m.end(), self.sentence_of(name, m.start())))
-        return hits
+        self._memo[key] = hits
+        return list(hits)
+
+    def search(self, pattern: re.Pattern[str], sentence: int) -> bool:
+        """Whether ``pattern`` (from ``compile_terms``) occurs in one sentence."""
+        sent = self.sentences[sentence]
+        return pattern.search(self.low[sent.field][sent.start : sent.end]) is not None
 
     def flagged(self, pattern: re.Pattern[str]) -> set[int]:
         """Indices of the sentences in which ``pattern`` occurs."""

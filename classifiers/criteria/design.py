@@ -155,22 +155,32 @@ class DesignCriterion:
         if not doc.texts:
             return CriterionResult("unclear", 0.5, [], "no title or abstract")
         secondary = self._secondary.secondary(record, doc)
-        future = doc.flagged(self._future)
-        background = doc.flagged(self._background) | {
-            i for i, s in enumerate(doc.sentences) if s.section == "background"
-        }
-        excluded = future if secondary else future | background
-        excluded -= {i for i, s in enumerate(doc.sentences) if s.field == "title"}
+        control = self._drop_ignored(doc, doc.find(self._control) + doc.find(self._comparators))
+        weak_control = doc.find(self._weak_control)
+        uncontrolled = self._drop_ignored(doc, doc.find(self._uncontrolled))
+        weak_uncontrolled = doc.find(self._weak_uncontrolled)
+        excluded: dict[int, bool] = {}
+
+        def elsewhere(sentence: int) -> bool:
+            """The sentence is about other, earlier or future work (not in the title)."""
+            if sentence not in excluded:
+                sent = doc.sentences[sentence]
+                excluded[sentence] = sent.field != "title" and (
+                    doc.search(self._future, sentence)
+                    or (
+                        not secondary
+                        and (sent.section == "background" or doc.search(self._background, sentence))
+                    )
+                )
+            return excluded[sentence]
 
         def own(hits: list[Hit]) -> list[Hit]:
-            return [h for h in hits if h.sentence not in excluded]
+            return [h for h in hits if not elsewhere(h.sentence)]
 
-        control = own(
-            self._drop_ignored(doc, doc.find(self._control) + doc.find(self._comparators))
-        )
-        weak_control = own(doc.find(self._weak_control))
-        uncontrolled = own(self._drop_ignored(doc, doc.find(self._uncontrolled)))
-        weak_uncontrolled = own(doc.find(self._weak_uncontrolled))
+        control = own(control)
+        weak_control = own(weak_control)
+        uncontrolled = own(uncontrolled)
+        weak_uncontrolled = own(weak_uncontrolled)
 
         strong_for: list[Hit] = []
         for h in control:
@@ -191,7 +201,7 @@ class DesignCriterion:
                     "discusses controlled studies",
                 )
             negated_arms = [
-                h for h in uncontrolled if self._control.match(doc.texts[h.field], h.start)
+                h for h in uncontrolled if self._control.match(doc.low[h.field], h.start)
             ]
             uncontrolled_words = [
                 h for h in uncontrolled if "ncontrolled" in doc.texts[h.field][h.start : h.end]

@@ -187,9 +187,9 @@ class PublicationTypeCriterion:
         types = {t.lower() for t in list_field(record, "publication_types")}
         if types & self.not_primary_types:
             return True
-        if self._review_protocol.search(doc.texts.get("title", "")):
+        if doc.find(self._review_protocol, ["title"]):
             return True
-        if types & self.letter_types and not self._original.search(doc.texts.get("abstract", "")):
+        if types & self.letter_types and not doc.find(self._original, ["abstract"]):
             return True
         return bool(
             doc.find(self._title_cues, ["title"]) or doc.find(self._self_cues, ["abstract"])

@@ -26,7 +26,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from classifiers.criteria import Params
-from classifiers.text import BACKGROUND_CUES, Doc, Hit, doc_for, evidence_list, list_field
+from classifiers.text import (
+    BACKGROUND_CUES,
+    Doc,
+    Hit,
+    doc_for,
+    evidence_list,
+    list_field,
+    lower_text,
+)
 from classifiers.types import CriterionResult, Evidence
 
 # What counts as "given, taken, used or dosed" in a sentence (generic English).
@@ -152,8 +160,8 @@ class SubstanceCriterion:
         p.finish()
 
     # ------------------------------------------------------------------ helpers
-    def _hits(self, doc: Doc) -> tuple[list[Hit], list[Hit]]:
-        """Target hits and rival hits (related compounds and other substances).
+    def _hits(self, doc: Doc) -> tuple[list[Hit], list[Hit], set[int]]:
+        """Target hits, rival hits (related compounds, other substances), related sentences.
 
         Overlapping hits keep the longest (4-PO-DMT is the target, not DMT; "deuterated
         psilocin analogue" is a related compound, not psilocin).
@@ -162,8 +170,7 @@ class SubstanceCriterion:
         tagged += [(h, "related") for h in doc.find(self._related)]
         tagged += [(h, "other") for h in doc.find(self._others)]
         for h in doc.find(self._weak):
-            sent = doc.sentences[h.sentence]
-            if self._weak_context.search(doc.texts[h.field], sent.start, sent.end):
+            if doc.search(self._weak_context, h.sentence):
                 tagged.append((h, "weak"))
         tagged.sort(key=lambda t: (t[0].field, t[0].start, -(t[0].end - t[0].start)))
         kept: list[tuple[Hit, str]] = []
@@ -175,7 +182,8 @@ class SubstanceCriterion:
             kept.append((hit, tag))
         target = [h for h, t in kept if t in ("target", "weak")]
         rivals = [h for h, t in kept if t in ("related", "other")]
-        return target, rivals
+        related_sentences = {h.sentence for h, t in kept if t == "related"}
+        return target, rivals, related_sentences
 
     def _negated(self, doc: Doc, hit: Hit) -> bool:
         if self._contrast.search(doc.before(hit, 30)):
@@ -186,8 +194,17 @@ class SubstanceCriterion:
 
     def _index_names(self, record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         names = list_field(record, "mesh_terms") + list_field(record, "keywords")
-        target = [n for n in names if self._terms.search(n) or self._index_terms.search(n)]
-        rival = [n for n in names if self._others.search(n) or self._related.search(n)]
+        low = [lower_text(n) for n in names]
+        target = [
+            n
+            for n, x in zip(names, low, strict=True)
+            if self._terms.search(x) or self._index_terms.search(x)
+        ]
+        rival = [
+            n
+            for n, x in zip(names, low, strict=True)
+            if self._others.search(x) or self._related.search(x)
+        ]
         return target, rival
 
     # ------------------------------------------------------------------ evaluate
@@ -197,31 +214,36 @@ class SubstanceCriterion:
         if not doc.texts:
             return CriterionResult("unclear", 0.5, [], "no title or abstract")
         title_sentences = {i for i, s in enumerate(doc.sentences) if s.field == "title"}
-        background = doc.flagged(self._background)
-        related_sentences = {h.sentence for h in doc.find(self._related)}
-        admin_sentences = doc.flagged(self._admin)
+        target, rivals, related_sentences = self._hits(doc)
+        flags: dict[tuple[int, int], bool] = {}
+
+        def flag(pattern: re.Pattern[str], sentence: int) -> bool:
+            key = (id(pattern), sentence)
+            if key not in flags:
+                flags[key] = doc.search(pattern, sentence)
+            return flags[key]
 
         # 1. making, growing or analysing the substance; nothing given to anyone
-        no_exposure = doc.find(self._no_exposure)
-        in_title = [h for h in no_exposure if h.field == "title"]
-        body = {h.sentence for h in no_exposure if h.field != "title"}
-        if in_title or (len(body) >= 2 and not doc.find(self._subjects)):
-            return CriterionResult(
-                "not_met",
-                0.85,
-                evidence_list(doc, in_title or no_exposure),
-                f"{subst} is produced, analysed or identified here, not given to anyone",
-            )
+        if target:
+            no_exposure = doc.find(self._no_exposure)
+            in_title = [h for h in no_exposure if h.field == "title"]
+            body = {h.sentence for h in no_exposure if h.field != "title"}
+            if in_title or (len(body) >= 2 and not doc.find(self._subjects)):
+                return CriterionResult(
+                    "not_met",
+                    0.85,
+                    evidence_list(doc, in_title or no_exposure),
+                    f"{subst} is produced, analysed or identified here, not given to anyone",
+                )
 
-        target, rivals = self._hits(doc)
         counted = [
             h
             for h in target
-            if h.sentence not in background
+            if not flag(self._background, h.sentence)
             and h.sentence not in related_sentences
             and not self._negated(doc, h)
         ]
-        cancelled = [h for h in target if self._cancel.search(doc.text(doc.sentences[h.sentence]))]
+        cancelled = [h for h in target if flag(self._cancel, h.sentence)]
         if cancelled:
             return CriterionResult(
                 "not_met",
@@ -229,6 +251,8 @@ class SubstanceCriterion:
                 evidence_list(doc, cancelled),
                 f"the planned {subst} arm was not carried out",
             )
+        admin_sentences = {h.sentence for h in counted + rivals if flag(self._admin, h.sentence)}
+        background = {h.sentence for h in rivals if flag(self._background, h.sentence)}
         admin = [h for h in counted if h.sentence in admin_sentences and h.field != "title"]
         title = [h for h in counted if h.sentence in title_sentences]
         rival_counted = [
