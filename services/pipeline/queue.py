@@ -247,11 +247,11 @@ def _try_claim(
                 expires_at=now + lease,
             )
             .on_conflict_do_nothing()
-            .returning(Claim.id)
+            .returning(Claim)
         )
-        claim_id = session.execute(stmt).scalar_one_or_none()
-        if claim_id is not None:
-            return session.get(Claim, claim_id)
+        claim = session.execute(stmt).scalar_one_or_none()
+        if claim is not None:
+            return claim
     return None
 
 
@@ -602,9 +602,29 @@ def list_records(
 
 
 def record_status(*, session: Session, review_id: int, record_id: int, required: int) -> str:
-    stmt = records_query(review_id=review_id, required=required).where(Record.id == record_id)
-    row = session.execute(stmt).first()
-    return str(row[1]) if row else "pending"
+    """One record's status, by the same rules as :func:`status_columns`, in one small query."""
+    resolution = (
+        sa.select(col(Resolution.decision))
+        .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(
+            sa.func.count(col(Decision.id)),
+            sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
+            resolution,
+        ).where(
+            col(Decision.review_id) == review_id,
+            col(Decision.record_id) == record_id,
+            col(Decision.is_current).is_(True),
+        )
+    ).one()
+    n, n_inc, resolved = int(row[0] or 0), int(row[1] or 0), row[2]
+    if resolved:
+        return "included" if resolved == "include" else "excluded"
+    if n >= required:
+        return "included" if n_inc == n else "excluded" if n_inc == 0 else "conflict"
+    return "in_progress" if n else "pending"
 
 
 def counts(*, session: Session, review_id: int, required: int) -> dict[str, Any]:

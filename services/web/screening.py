@@ -20,8 +20,11 @@ EXPORT_PAGE = 1000
 
 def find_record(*, session: Session, ctx: ReviewContext, record_id: int) -> Record:
     """A record of this review; 404 when it does not exist or belongs to another review."""
-    member = session.get(ReviewRecord, (ctx.id, record_id))
-    record = session.get(Record, record_id) if member is not None else None
+    record = session.exec(
+        select(Record)
+        .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
+        .where(col(ReviewRecord.review_id) == ctx.id, col(Record.id) == record_id)
+    ).first()
     if record is None:
         raise HTTPException(404, f"record {record_id} is not part of review {ctx.slug!r}")
     return record
@@ -93,8 +96,12 @@ def claim_next(
 def next_payload(
     *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
 ) -> dict[str, Any] | None:
-    """What ``POST /next`` returns: the claimed record with the machine's verdicts, or None."""
+    """What ``POST /next`` returns: the claimed record with the machine's verdicts, or None.
+
+    The claim is committed before the payload is built, so its locks last only a moment.
+    """
     got = claim_next(session=session, runtime=runtime, ranked=ranked, ctx=ctx, user=user)
+    session.commit()
     if got is None:
         return None
     record, claim = got
