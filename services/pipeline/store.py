@@ -22,6 +22,8 @@ from services.db.models import Record, Review, ReviewRecord, SweepProblem, utcno
 from services.protocols import Protocol
 from services.records import Record as ParsedRecord
 
+TABLES = SQLModel.metadata.tables
+
 
 @dataclass
 class StoreOutcome:
@@ -37,19 +39,28 @@ def content_hash(data: dict[str, Any]) -> str:
 
 
 def insert_ignoring_conflicts(
-    session: Session, table: sa.Table, values: dict[str, Any], keys: Sequence[str]
+    session: Session,
+    table: sa.Table,
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: Sequence[str],
 ) -> None:
-    """INSERT that silently keeps the existing row when the natural key is already there."""
+    """INSERT (one row or many) that keeps existing rows when the natural key is already there."""
+    if isinstance(values, list) and not values:
+        return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+    statement = insert(table).on_conflict_do_nothing(index_elements=keys)
+    if isinstance(values, list):
+        session.execute(statement, values)
+    else:
+        session.execute(statement.values(**values))
 
 
 def ensure_review(*, session: Session, protocol: Protocol) -> Review:
     """The review row for a protocol, created on first use and kept in step with the file."""
     insert_ignoring_conflicts(
         session,
-        SQLModel.metadata.tables["reviews"],
+        TABLES["reviews"],
         {
             "slug": protocol.slug,
             "title": protocol.title,
@@ -97,83 +108,109 @@ def store_records(
     review_id: int,
     sweep_id: int | None,
 ) -> StoreOutcome:
-    """Upsert a batch; a record is replaced only by a newer or equal PubMed version."""
+    """Upsert a batch in a few statements; only a newer or equal version replaces a record."""
     outcome = StoreOutcome()
     batch = {r.pmid: r for r in records}
     if not batch:
         return outcome
-    existing = {
-        row.pmid: row
-        for row in session.exec(select(Record).where(col(Record.pmid).in_(list(batch)))).all()
-    }
     now = utcnow()
+    prepared = {pmid: _prepare(parsed) for pmid, parsed in batch.items()}
+    known = _current(session, list(batch))
+    fresh = [pmid for pmid in batch if pmid not in known]
+    insert_ignoring_conflicts(
+        session,
+        TABLES["records"],
+        [{**prepared[p][1], "created_at": now, "updated_at": now} for p in fresh],
+        ["pmid"],
+    )
+    inserted = _current(session, fresh) if fresh else {}
+    versions: list[dict[str, Any]] = []
+    ids: list[int] = []
     for pmid, parsed in batch.items():
-        data = parsed.to_json()
-        digest = content_hash(data)
-        row = existing.get(pmid)
-        if row is None:
-            insert_ignoring_conflicts(
-                session,
-                SQLModel.metadata.tables["records"],
-                {**_columns(parsed, data, digest), "created_at": now, "updated_at": now},
-                ["pmid"],
-            )
-            row = session.exec(select(Record).where(Record.pmid == pmid)).one()
-            status = "new" if row.content_hash == digest else "unchanged"
-        elif row.content_hash == digest and not row.deleted:
-            status = "unchanged"
-        elif parsed.version < row.version:
-            status = "unchanged"  # an older version must never overwrite a newer one
+        data, columns = prepared[pmid]
+        digest = columns["content_hash"]
+        if pmid in inserted:
+            record_id, stored_hash, _, _ = inserted[pmid]
+            # Another worker may have inserted this PMID first: then it is not ours to count.
+            status = "new" if stored_hash == digest else "unchanged"
         else:
-            for key, value in _columns(parsed, data, digest).items():
-                setattr(row, key, value)
-            row.updated_at = now
-            session.add(row)
-            status = "updated"
-        assert row.id is not None
+            record_id, stored_hash, stored_version, deleted = known[pmid]
+            if (stored_hash == digest and not deleted) or parsed.version < stored_version:
+                status = "unchanged"  # an older version must never overwrite a newer one
+            else:
+                session.execute(
+                    sa.update(Record)
+                    .where(col(Record.id) == record_id)
+                    .values(**columns, updated_at=now)
+                )
+                status = "updated"
         if status != "unchanged":
-            insert_ignoring_conflicts(
-                session,
-                SQLModel.metadata.tables["record_versions"],
+            versions.append(
                 {
-                    "record_id": row.id,
+                    "record_id": record_id,
                     "version": parsed.version,
                     "content_hash": digest,
                     "data": data,
                     "sweep_id": sweep_id,
                     "created_at": now,
-                },
-                ["record_id", "content_hash"],
+                }
             )
-            outcome.changed_ids.append(row.id)
-        _link(session, review_id=review_id, record_id=row.id, sweep_id=sweep_id, now=now)
+            outcome.changed_ids.append(record_id)
+        ids.append(record_id)
         outcome.counts[status] += 1
         outcome.stored_pmids.add(pmid)
+    insert_ignoring_conflicts(
+        session, TABLES["record_versions"], versions, ["record_id", "content_hash"]
+    )
+    _link(session, review_id=review_id, record_ids=ids, sweep_id=sweep_id, now=now)
     session.flush()
     return outcome
 
 
+def _prepare(parsed: ParsedRecord) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = parsed.to_json()
+    return data, _columns(parsed, data, content_hash(data))
+
+
+def _current(session: Session, pmids: list[str]) -> dict[str, tuple[int, str, int, bool]]:
+    """(id, content hash, version, deleted) of the stored records among ``pmids``."""
+    rows = session.execute(
+        sa.select(
+            col(Record.pmid),
+            col(Record.id),
+            col(Record.content_hash),
+            col(Record.version),
+            col(Record.deleted),
+        ).where(col(Record.pmid).in_(pmids))
+    )
+    return {pmid: (rid, digest, version, deleted) for pmid, rid, digest, version, deleted in rows}
+
+
 def _link(
-    session: Session, *, review_id: int, record_id: int, sweep_id: int | None, now: Any
+    session: Session, *, review_id: int, record_ids: list[int], sweep_id: int | None, now: Any
 ) -> None:
-    """Add the record to the review (once) and note which sweep saw it last."""
+    """Add the records to the review (once each) and note which sweep saw them last."""
     insert_ignoring_conflicts(
         session,
-        SQLModel.metadata.tables["review_records"],
-        {
-            "review_id": review_id,
-            "record_id": record_id,
-            "first_sweep_id": sweep_id,
-            "last_sweep_id": sweep_id,
-            "added_at": now,
-        },
+        TABLES["review_records"],
+        [
+            {
+                "review_id": review_id,
+                "record_id": record_id,
+                "first_sweep_id": sweep_id,
+                "last_sweep_id": sweep_id,
+                "added_at": now,
+            }
+            for record_id in record_ids
+        ],
         ["review_id", "record_id"],
     )
-    if sweep_id is not None:
+    if sweep_id is not None and record_ids:
         session.execute(
             sa.update(ReviewRecord)
             .where(
-                col(ReviewRecord.review_id) == review_id, col(ReviewRecord.record_id) == record_id
+                col(ReviewRecord.review_id) == review_id,
+                col(ReviewRecord.record_id).in_(record_ids),
             )
             .values(last_sweep_id=sweep_id)
         )
