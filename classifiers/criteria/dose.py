@@ -321,7 +321,11 @@ DEFAULT_TERMS: dict[str, tuple[str, ...]] = {
         r"microdosers",
         r"users",
     ),
+    # Gram amounts: fresh weights are judged by max_fresh_g, dried ones by max_dried_g.
+    # Material sold fresh (truffles) counts as fresh unless the text says it was dried.
     "fresh_terms": (r"fresh",),
+    "dried_terms": (r"dried", r"dry", r"dehydrated"),
+    "fresh_material_terms": (r"truffles?",),
 }
 
 DEFAULT_NUMBERS: dict[str, float | None] = {
@@ -362,9 +366,12 @@ _CATEGORY_PARAM = {
 }
 
 _PARAM_CATEGORY = {param: category for category, param in _CATEGORY_PARAM.items()}
-_MARKER_PARAMS = tuple(
-    k for k in _TERM_PARAMS if k not in _PARAM_CATEGORY and k != "drug_name_suffixes"
+# Vocabularies read around gram doses only, not in the one-pass scan.
+_WEIGHT_PARAMS = ("fresh_terms", "dried_terms", "fresh_material_terms")
+_SCANNED_PARAMS = tuple(
+    k for k in _TERM_PARAMS if k != "drug_name_suffixes" and k not in _WEIGHT_PARAMS
 )
+_MARKER_PARAMS = tuple(k for k in _SCANNED_PARAMS if k not in _PARAM_CATEGORY)
 # Words ending like drug names that are nevertheless psychedelics.
 _KNOWN = ("tryptamine", "psilocin", "psilocine", "mescaline", "ketamine", "ibogaine")
 
@@ -579,9 +586,8 @@ class DoseCriterion:
     def __init__(self, name: str = "low_dose", **params: Any) -> None:
         self.name = name
         self.params = _validated(params)
-        self._vocabulary = Vocabulary(
-            {k: self.params[k] for k in _TERM_PARAMS if k != "drug_name_suffixes"}
-        )
+        self._vocabulary = Vocabulary({k: self.params[k] for k in _SCANNED_PARAMS})
+        self._weight_words = {k: _compile_words(self.params[k]) for k in _WEIGHT_PARAMS}
         self._drug_suffixes = tuple(s.lower() for s in self.params["drug_name_suffixes"])
 
     def evaluate(self, record: Mapping[str, Any]) -> CriterionResult:
@@ -615,7 +621,7 @@ class DoseCriterion:
             in_sentence = [m for m in mentions if m.field == field_name and lo <= m.start < hi]
             linked = _link(arm, in_sentence, texts, main)
             arm.substance = self._unless_next_to_drug(arm, texts, linked)
-        self._classify_arms(arms, markers["fresh_terms"], animal)
+        self._classify_arms(arms, texts, animal)
         roles, blockers = markers["placebo_role_terms"], markers["control_terms"]
         _mark_placebo_roles(arms, roles, blockers, mentions, texts, sentences)
         facts = Facts(
@@ -641,7 +647,7 @@ class DoseCriterion:
             return DRUG
         return linked
 
-    def _classify_arms(self, arms: list[Arm], fresh: Sequence[Marker], animal: bool) -> None:
+    def _classify_arms(self, arms: list[Arm], texts: Mapping[str, str], animal: bool) -> None:
         rate_sentences = {a.sentence for a in arms if a.dose.unit == RATE}
         for arm in arms:
             if not arm.is_target:
@@ -650,13 +656,23 @@ class DoseCriterion:
                 arm.classes = tuple(UNKNOWN for _ in arm.dose.values)
                 arm.equivalents = arm.dose.values
                 continue
-            arm.fresh = arm.dose.unit == GRAM and _near(fresh, arm.dose)
+            arm.fresh = arm.dose.unit == GRAM and self._is_fresh_weight(arm.dose, texts)
             judged = [
                 _judge(v, arm.dose.unit, arm.substance, animal, arm.fresh, self.params)
                 for v in arm.dose.values
             ]
             arm.classes = tuple(c for c, _ in judged)
             arm.equivalents = tuple(e for _, e in judged)
+
+    def _is_fresh_weight(self, dose: DoseMention, texts: Mapping[str, str]) -> bool:
+        text = texts[dose.field]
+        window = text[max(0, dose.start - 30) : dose.end + 40]
+        words = self._weight_words
+        if words["fresh_terms"].search(window):
+            return True
+        if words["dried_terms"].search(window):
+            return False
+        return words["fresh_material_terms"].search(window) is not None
 
 
 def _main_substance(mentions: Sequence[Mention]) -> str | None:
@@ -712,11 +728,9 @@ def _link(
     return category
 
 
-def _near(markers: Sequence[Marker], dose: DoseMention) -> bool:
-    return any(
-        m.field == dose.field and dose.start - 30 <= m.start and m.end <= dose.end + 40
-        for m in markers
-    )
+def _compile_words(terms: Sequence[str]) -> re.Pattern[str]:
+    body = "|".join(f"(?:{t})" for t in terms) or "(?!x)x"
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", re.IGNORECASE)
 
 
 def _judge(

@@ -129,6 +129,8 @@ def test_list_shares_the_unit_only_within_one_run_of_numbers() -> None:
         ("Adults received psilocybin 3 mg/70 kg or placebo.", "met"),
         ("Adults received 0.25 g dried Psilocybe cubensis or placebo capsules.", "met"),
         ("Adults took 0.3 g of truffles or an inert filler in self-blinded weeks.", "met"),
+        ("Adults took 1 g of truffles or an inert filler in self-blinded weeks.", "met"),  # fresh
+        ("Adults took 1 g of dried truffles or an inert filler.", "not_met"),
         ("Adults received oral psilocin 500 \u00b5g or placebo.", "met"),
         ("Adults received psilocybin 25 mg or placebo.", "not_met"),
         ("Adults received psilocybin (0.3 mg/kg) or placebo.", "not_met"),
