@@ -22,6 +22,7 @@ RATE = "rate"  # infusion rates: no single dose can be read off them
 # "1,000" is a thousands separator in English abstracts; "0·5" is Lancet style.
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:[.·]\d+)?)"
 _LIST_SEPARATOR = r"(?:\s*(?:-|–|—|−)\s*|\s+to\s+|\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
+# "25-mg dose" (journal style) has a hyphen where others leave a space.
 _MASS = r"(?P<mass>mg|milligrams?|µg|μg|ug|mcg|micrograms?|g|gm|grams?)"
 _PER = (
     r"(?:\s*/\s*|\s+per\s+|\s*·\s*)"
@@ -34,7 +35,7 @@ _KG_EXPONENT = r"(?P<kg_exp>\s*(?:·\s*)?kg(?:-1|−1|⁻¹))"
 # number glued to a word or another number ("CYP2D6", "x10") is rejected in Python.
 DOSE_PATTERN = re.compile(
     rf"[0-9](?P<numbers>[0-9.,·]*(?:{_LIST_SEPARATOR}[0-9][0-9.,·]*){{0,8}})"
-    rf"\s*{_MASS}(?:{_PER}|{_KG_EXPONENT})?(?![A-Za-z0-9µμ])"
+    rf"(?:\s*|-)(?:{_MASS})(?:{_PER}|{_KG_EXPONENT})?(?![A-Za-z0-9µμ])"
 )
 _GLUED = re.compile(r"[\w.,·-]")
 _SINGLE_NUMBER = re.compile(_NUMBER)
@@ -157,11 +158,12 @@ class Vocabulary:
         else:  # a character whose lower case has another length: match the original
             pattern, subject = self._ignorecase, text
         categories = self._group_category
-        return [
-            (categories[m.lastgroup], m.start(), m.end())
-            for m in pattern.finditer(subject)
-            if m.lastgroup is not None and m.end() > m.start()
-        ]
+        found: list[tuple[str, int, int]] = []
+        for m in pattern.finditer(subject):
+            start, end = m.span()
+            if end > start and m.lastgroup is not None:
+                found.append((categories[m.lastgroup], start, end))
+        return found
 
 
 def _lowercase_pattern(term: str) -> str:

@@ -73,6 +73,7 @@ def assert_offsets_exact(rec: dict[str, Any], result: CriterionResult) -> None:
         ("10 and 50 µg/L", (0.01, 0.05), MG_PER_L),
         ("3.5 µg/min", (0.0035,), RATE),
         ("0·5 mg", (0.5,), MG),
+        ("a 25-mg", (25.0,), MG),
     ],
 )
 def test_units_are_normalised(phrase: str, values: tuple[float, ...], unit: str) -> None:
