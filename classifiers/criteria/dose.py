@@ -281,6 +281,19 @@ DEFAULT_TERMS: dict[str, tuple[str, ...]] = {
         r"blinding aid",
         r"for blinding",
     ),
+    # Sentences about other or earlier work: their high doses are not this study's.
+    # (Only high doses are discounted there, never low ones: that can only move a
+    # verdict away from not_met.)
+    "background_terms": (
+        r"previous(?:ly)?",
+        r"prior (?:studies|trials|work|research)",
+        r"earlier (?:studies|trials|work|research)",
+        r"most (?:\w+ )?(?:studies|trials|research)",
+        r"(?:has|have) (?:\w+ )?(?:been )?used",
+        r"to date",
+        r"in the literature",
+        r"unlike",
+    ),
     # A comparison condition (used to tell dose-ranging studies from active-placebo ones).
     "control_terms": (
         r"placebo",
@@ -833,7 +846,7 @@ class _Values:
     role: list[tuple[Arm, float]]
 
 
-def _collect(arms: Sequence[Arm]) -> _Values:
+def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: _Sentences) -> _Values:
     low: list[tuple[Arm, float]] = []
     high: list[tuple[Arm, float]] = []
     animal_above: list[tuple[Arm, float]] = []
@@ -847,14 +860,15 @@ def _collect(arms: Sequence[Arm]) -> _Values:
             elif cls == LOW:
                 low.append((arm, eq))
             elif cls == HIGH:
-                high.append((arm, eq))
+                if not any(sentences.same(m, arm.dose) for m in background):
+                    high.append((arm, eq))
             elif cls == ANIMAL_ABOVE:
                 animal_above.append((arm, eq))
     return _Values(low, high, animal_above, role)
 
 
 def _decide(facts: Facts, p: Mapping[str, Any]) -> CriterionResult:
-    values = _collect(facts.arms)
+    values = _collect(facts.arms, facts.markers["background_terms"], facts.sentences)
     strong = facts.markers["strong_low_terms"]
     if values.role and not values.high:  # a placebo role needs a high arm to serve
         values = _Values(values.low + values.role, values.high, values.animal_above, [])

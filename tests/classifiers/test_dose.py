@@ -153,6 +153,15 @@ def test_reason_names_the_deciding_dose() -> None:
     assert [e.text for e in high.evidence] == ["10 mg"]
 
 
+def test_high_doses_of_earlier_work_do_not_reject_a_low_dose_study() -> None:
+    result = judge(
+        "Low doses of psilocybin and mood",
+        "Previous trials used 25 mg of psilocybin. We gave healthy adults low doses of "
+        "psilocybin or placebo twice weekly.",
+    )
+    assert result.verdict == "met"
+
+
 def test_dose_ranging_with_a_low_arm_of_its_own_is_met_without_micro_words() -> None:
     result = judge(
         "Psilocybin dose-response study",
