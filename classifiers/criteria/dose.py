@@ -349,6 +349,7 @@ DEFAULT_NUMBERS: dict[str, float | None] = {
     "max_mg_per_l": None,  # bath concentrations: no threshold; the authors' framing decides
     "converted_per_target": 0.72,  # mg psilocin per mg psilocybin
     "animal_high_mg_per_kg": 0.5,  # animal groups at or above this are not low without evidence
+    "about_margin": 0.25,  # "about 5 mg": up to 25% above a limit is borderline, never not_met
     "active_placebo_max_fraction": 0.2,  # a lone low arm <= 1 mg beside a high arm looks like one
 }
 
@@ -388,7 +389,13 @@ _MARKER_PARAMS = tuple(k for k in _SCANNED_PARAMS if k not in _PARAM_CATEGORY)
 # Words ending like drug names that are nevertheless psychedelics.
 _KNOWN = ("tryptamine", "psilocin", "psilocine", "mescaline", "ketamine", "ibogaine")
 
-LOW, HIGH, ANIMAL_ABOVE, UNKNOWN = "low", "high", "animal_above", "unknown"
+LOW, BORDERLINE, HIGH, ANIMAL_ABOVE, UNKNOWN = (
+    "low",
+    "borderline",
+    "high",
+    "animal_above",
+    "unknown",
+)
 
 # Words between a dose and a substance (or a role phrase) that point to a different arm.
 _ARM_BREAK = re.compile(r"\b(?:or|versus|vs\.?|against|compared with|than|whereas|while)\b|;")
@@ -752,18 +759,26 @@ def _judge(
     """(class, value on the threshold's scale) for one target dose value."""
     if substance == CONVERTED and unit in (MG, MG_PER_KG):
         value = value / p["converted_per_target"]
+    margin = p["about_margin"]
     if unit == MG:
-        return (LOW if value <= p["max_mg"] * 1.0001 else HIGH), value
+        return _against(value, p["max_mg"], margin), value
     if unit == MG_PER_KG:
-        if value <= p["max_mg_per_kg"] * 1.0001:
-            return LOW, value
-        return (ANIMAL_ABOVE if animal else HIGH), value
+        if animal and value > p["max_mg_per_kg"] * 1.0001:
+            return ANIMAL_ABOVE, value
+        return _against(value, p["max_mg_per_kg"], margin), value
     if unit == GRAM:
         limit = p["max_fresh_g"] if fresh else p["max_dried_g"]
-        return (LOW if value <= limit * 1.0001 else HIGH), value
+        return _against(value, limit, margin), value
     if unit == MG_PER_L and p["max_mg_per_l"] is not None:
-        return (LOW if value <= p["max_mg_per_l"] * 1.0001 else HIGH), value
+        return _against(value, p["max_mg_per_l"], margin), value
     return UNKNOWN, value
+
+
+def _against(value: float, limit: float, margin: float) -> str:
+    """The rule of thumb says "about": just above the limit is neither low nor clearly high."""
+    if value <= limit * 1.0001:
+        return LOW
+    return BORDERLINE if value <= limit * (1 + margin) * 1.0001 else HIGH
 
 
 def _mark_placebo_roles(
@@ -790,6 +805,8 @@ def _mark_placebo_roles(
             continue
         arm, gap = found
         if any(c != LOW for c in arm.classes):
+            if HIGH not in arm.classes:
+                continue
             phrase = texts[role.field][role.start : role.end].lower()
             if gap <= 3 and "low" not in phrase and "minimal" not in phrase:
                 return  # "a 25 mg active comparator": the low arms are the study
@@ -844,6 +861,7 @@ class _Values:
     high: list[tuple[Arm, float]]
     animal_above: list[tuple[Arm, float]]
     role: list[tuple[Arm, float]]
+    borderline: list[tuple[Arm, float]]
 
 
 def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: _Sentences) -> _Values:
@@ -851,6 +869,7 @@ def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: _Sent
     high: list[tuple[Arm, float]] = []
     animal_above: list[tuple[Arm, float]] = []
     role: list[tuple[Arm, float]] = []
+    borderline: list[tuple[Arm, float]] = []
     for arm in arms:
         if not arm.is_target:
             continue
@@ -864,18 +883,24 @@ def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: _Sent
                     high.append((arm, eq))
             elif cls == ANIMAL_ABOVE:
                 animal_above.append((arm, eq))
-    return _Values(low, high, animal_above, role)
+            elif cls == BORDERLINE:
+                borderline.append((arm, eq))
+    return _Values(low, high, animal_above, role, borderline)
 
 
 def _decide(facts: Facts, p: Mapping[str, Any]) -> CriterionResult:
     values = _collect(facts.arms, facts.markers["background_terms"], facts.sentences)
     strong = facts.markers["strong_low_terms"]
     if values.role and not values.high:  # a placebo role needs a high arm to serve
-        values = _Values(values.low + values.role, values.high, values.animal_above, [])
+        values = _Values(
+            values.low + values.role, values.high, values.animal_above, [], values.borderline
+        )
     if values.low:
         return _decide_with_low_arm(facts, values, p)
     if values.role:
         return _active_placebo(facts, values)
+    if values.borderline:
+        return _borderline(facts, values, p)
     if values.high and not values.animal_above:
         return _all_high(facts, values, p)
     if values.animal_above:
@@ -931,6 +956,16 @@ def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
     versus = _fmt(high_eq, high_arm)
     reason = f"{_fmt(role_eq, role_arm)} arm is an active placebo for {versus}"
     return _result("not_met", 0.85, evidence, reason)
+
+
+def _borderline(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
+    arm, eq = min(values.borderline, key=lambda ae: ae[1])
+    strong = facts.markers["strong_low_terms"]
+    text = f"{_fmt(eq, arm)} {_name(arm, p)} is about the limit of {_limit_text(arm, p)}"
+    if strong:
+        evidence = [arm.evidence(), *_marker_evidence(facts, strong, limit=1)]
+        return _result("met", 0.7, evidence, text + " and called a microdose")
+    return _result("unclear", 0.5, [arm.evidence()], text)
 
 
 def _all_high(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:

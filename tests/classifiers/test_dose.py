@@ -145,6 +145,14 @@ def test_human_doses_are_judged_by_the_thresholds(sentence: str, verdict: str) -
     assert judge("A randomised trial", sentence).verdict == verdict
 
 
+def test_just_above_an_about_limit_is_never_rejected() -> None:
+    assert judge("A trial", "Adults received psilocybin 6 mg or placebo.").verdict == "unclear"
+    called_micro = judge(
+        "Microdosing mushrooms", "Microdosers took 0.6 g of dried mushrooms or placebo capsules."
+    )
+    assert called_micro.verdict == "met"
+
+
 def test_reason_names_the_deciding_dose() -> None:
     met = judge("A trial", "Adults received psilocybin 1 mg or placebo.")
     assert met.reason == "1 mg psilocybin arm ≤ 5 mg"
