@@ -345,7 +345,7 @@ DEFAULT_NUMBERS: dict[str, float | None] = {
     "max_mg": 5.0,  # psilocybin per person (mg/70 kg counts as per person)
     "max_mg_per_kg": 0.07,  # 50 µg/kg is 3.5 mg per 70 kg
     "max_dried_g": 0.5,  # dried mushrooms or truffles
-    "max_fresh_g": 1.5,  # fresh truffles (about ten times the dried weight of water)
+    "max_fresh_g": 1.5,  # fresh truffles: most of their weight is water
     "max_mg_per_l": None,  # bath concentrations: no threshold; the authors' framing decides
     "converted_per_target": 0.72,  # mg psilocin per mg psilocybin
     "animal_high_mg_per_kg": 0.5,  # animal groups at or above this are not low without evidence
