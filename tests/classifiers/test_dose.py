@@ -525,7 +525,7 @@ def test_dev_set_never_rejects_a_low_dose_record_and_keeps_its_accuracy(
         confusion[(rec["labels"]["low_dose"], result.verdict)] += 1
     assert confusion[("met", "not_met")] == 0, confusion
     accuracy = sum(n for (label, verdict), n in confusion.items() if label == verdict)
-    assert accuracy / len(records) >= 0.95, confusion
+    assert accuracy / len(records) >= 0.96, confusion  # 222/230 when written
     caught = confusion[("not_met", "not_met")]
     assert caught / sum(n for (label, _), n in confusion.items() if label == "not_met") >= 0.8
 
