@@ -121,6 +121,13 @@ def _unit_and_factor(
 # --------------------------------------------------------------------------------------
 
 _REGEX_META = set("()[]{}?*+|^$.\\")
+# Characters that may stand right before a term (escaped for a character class):
+# spaces (also no-break and thin), brackets, slashes, quotes, hyphens and dashes,
+# and punctuation.
+_WORD_SEPARATORS = (
+    " \t\r\n\u00a0\u2009\u202f(\\[{/\"'\\-\u2010\u2011\u2012\u2013\u2014\u2018\u201c"
+    ",;:.+=<>~*&|!?%#@\u00b7"
+)
 _QUANTIFIERS = set("?*+{")
 
 
@@ -146,20 +153,26 @@ class Vocabulary:
                 self._group_category[name] = category
                 terms.append((term, name))
         body = _trie_alternation([(_lowercase_pattern(t), n) for t, n in terms])
-        self._lower = re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+        # A match starts with the character before the term (one of _WORD_SEPARATORS):
+        # a pattern that opens with a character class is scanned by the engine's fast
+        # prefix search, where a look-behind would be tried at every position.
+        self._lower = re.compile(rf"[{_WORD_SEPARATORS}](?:{body})(?![\w])")
         plain = "|".join(f"(?:{t})(?P<{n}>)" for t, n in terms) or "(?!x)x"
         self._ignorecase = re.compile(rf"(?<![\w])(?:{plain})(?![\w])", re.IGNORECASE)
 
     def scan(self, text: str) -> list[tuple[str, int, int]]:
         """(category, start, end) of every term occurrence, offsets into ``text``."""
-        lowered = text.lower()
-        if len(lowered) == len(text):
-            pattern, subject = self._lower, lowered
-        else:  # a character whose lower case has another length: match the original
-            pattern, subject = self._ignorecase, text
+        lowered = " " + text.lower()
         categories = self._group_category
         found: list[tuple[str, int, int]] = []
-        for m in pattern.finditer(subject):
+        if len(lowered) == len(text) + 1:  # offsets shift by the added space
+            for m in self._lower.finditer(lowered):
+                start, end = m.span()
+                if end > start + 1 and m.lastgroup is not None:
+                    found.append((categories[m.lastgroup], start, end - 1))
+            return found
+        # A character whose lower case has another length: match the original text.
+        for m in self._ignorecase.finditer(text):
             start, end = m.span()
             if end > start and m.lastgroup is not None:
                 found.append((categories[m.lastgroup], start, end))

@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 
 from classifiers.criteria.dose import DEFAULT_NUMBERS, DEFAULT_TERMS, DoseCriterion
-from classifiers.criteria.dose_units import GRAM, MG, MG_PER_KG, MG_PER_L, RATE, find_doses
+from classifiers.criteria.dose_units import (
+    GRAM,
+    MG,
+    MG_PER_KG,
+    MG_PER_L,
+    RATE,
+    Vocabulary,
+    find_doses,
+)
 from classifiers.types import CriterionResult
 
 CRITERION = DoseCriterion()
@@ -109,6 +117,25 @@ def test_numbers_that_are_not_doses_are_ignored(text: str) -> None:
 def test_list_shares_the_unit_only_within_one_run_of_numbers() -> None:
     doses = find_doses("concentrations were 2.1 and 13.6 ng/mL after 2.5, 5 and 15 mg", "abstract")
     assert [d.values for d in doses] == [(2.5, 5.0, 15.0)]
+
+
+def test_vocabulary_matches_whole_words_after_any_separator() -> None:
+    vocabulary = Vocabulary(
+        {"target": ("psilocybin", "psilocin"), "material": ("psilocybin-containing mushrooms?",)}
+    )
+    text = (
+        "Psilocybin-containing mushrooms, [psilocin]\u00a0psilocybin/psilocin; "
+        "non-psilocybin psilocybinx PSILOCIN"
+    )
+    found = [(category, text[start:end]) for category, start, end in vocabulary.scan(text)]
+    assert found == [
+        ("material", "Psilocybin-containing mushrooms"),
+        ("target", "psilocin"),
+        ("target", "psilocybin"),
+        ("target", "psilocin"),
+        ("target", "psilocybin"),
+        ("target", "PSILOCIN"),
+    ]
 
 
 # --------------------------------------------------------------------------------------
