@@ -566,26 +566,22 @@ class _Sentences:
         return bisect_right(starts, a.start) == bisect_right(starts, b.start)
 
 
-_SENTENCE_OPENERS = frozenset("\"'([ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _ABBREVIATIONS = frozenset(
     ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "fig.", "no.", "spp.", "sp.", "p.")
 )
+# Literal-first patterns, so the engine can use its fast literal search.
+_FULL_STOP = re.compile(r"\. +(?=[\"'(\[A-Z0-9])")
+_OTHER_STOP = re.compile(r"[?!] +(?=[\"'(\[A-Z0-9])")
+_LINE_BREAK = re.compile(r"\n\s*")
 
 
 def _sentence_starts(text: str) -> list[int]:
     """Offsets where sentences start (the first is always 0)."""
-    cuts: list[int] = []
-    for mark in (". ", "? ", "! ", "\n"):
-        i = text.find(mark)
-        while i != -1:
-            j = i + 1
-            while j < len(text) and text[j].isspace():
-                j += 1
-            if mark == "\n" or (
-                j < len(text) and text[j] in _SENTENCE_OPENERS and not _is_abbreviation(text, i)
-            ):
-                cuts.append(j)
-            i = text.find(mark, j)
+    cuts = [m.end() for m in _FULL_STOP.finditer(text) if not _is_abbreviation(text, m.start())]
+    if "?" in text or "!" in text:
+        cuts.extend(m.end() for m in _OTHER_STOP.finditer(text))
+    if "\n" in text:
+        cuts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     cuts.sort()
     return [0, *cuts]
 
