@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -151,6 +152,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _without_url(exc: Exception) -> str:
+    """The error text minus the request URL, which is long and would leak the API key."""
+    text = re.sub(r"with url: \S+ ", "", str(exc))
+    return re.sub(r"api_key=[^&\s]+", "api_key=***", text)
 
 
 class EutilsClient:
@@ -343,13 +350,15 @@ class EutilsClient:
                 method, url, timeout=self.settings.http_timeout, **request_kwargs
             )
         except requests.Timeout as exc:
-            raise _Transient(f"timeout after {self.settings.http_timeout}s: {exc}") from exc
+            raise _Transient(
+                f"timeout after {self.settings.http_timeout}s: {_without_url(exc)}"
+            ) from exc
         except (
             requests.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise _Transient(f"connection error: {exc}") from exc
+            raise _Transient(f"connection error: {_without_url(exc)}") from exc
         with response:
             status = response.status_code
             body = response.content

@@ -327,9 +327,11 @@ def test_connection_errors_are_retried(session: requests.Session, sleeps: Sleeps
         settings = make_settings(fake, http_retries=2)
     # The server is stopped: nothing listens on that port any more.
     client = EutilsClient(settings, session=session, limiter=LocalRateLimiter(1000), sleep=sleeps)
-    with pytest.raises(EutilsError, match="3 attempts.*connection error"):
+    with pytest.raises(EutilsError, match="3 attempts.*connection error") as failure:
         client.esearch("x")
     assert client.requests_made == 3 and len(sleeps) == 2
+    # The message is for logs and `livescreen status`: no URL, so no API key in it.
+    assert "secret-key" not in str(failure.value) and "esearch.fcgi?" not in str(failure.value)
 
 
 def test_unparseable_200_is_retried(client: EutilsClient, server: FakeEutils) -> None:
