@@ -18,10 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.pipeline.sweep import run_sweep  # noqa: E402
-from services.pubmed.client import EutilsClient  # noqa: E402
+from services.pipeline.jobs import sweep_review  # noqa: E402
 from services.pubmed.ratelimit import LocalRateLimiter  # noqa: E402
-from services.runtime import build_runtime  # noqa: E402
+from services.runtime import Runtime, build_runtime  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from tests.eutils_server import FakeEutils, synthetic_record  # noqa: E402
 
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(half):
                 fake.add(synthetic_record(str(40_000_000 + i), edat=later))
             for i in range(args.changes - half):
-                pmid = str(20_000_000 + i * 7)
+                pmid = str(20_000_000 + (i * 7) % args.records)
                 fake.replace(
                     synthetic_record(pmid, title="Revised", edat=START, mdat=later, version=2)
                 )
@@ -73,20 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sweep(runtime, today: date) -> tuple[int, int, float]:  # type: ignore[no-untyped-def]
-    client = EutilsClient(runtime.settings, limiter=LocalRateLimiter(1e6))
+def _sweep(runtime: Runtime, today: date) -> tuple[int, int, float]:
     started = time.perf_counter()
-    try:
-        result = run_sweep(
-            sessions=runtime.sessions,
-            client=client,
-            protocol=runtime.protocol(None),
-            settings=runtime.settings,
-            today=today,
-        )
-    finally:
-        client.close()
-    return result.counts["fetched"], client.requests_made, time.perf_counter() - started
+    result = sweep_review(runtime, "bench", today=today, limiter=LocalRateLimiter(1e6))
+    return result.counts["fetched"], result.counts["requests"], time.perf_counter() - started
 
 
 if __name__ == "__main__":

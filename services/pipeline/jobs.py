@@ -9,7 +9,7 @@ from services.pipeline.screen import build_screener, screen_pending
 from services.pipeline.store import ensure_review
 from services.pipeline.sweep import Progress, SweepResult, run_sweep
 from services.pubmed.client import EutilsClient
-from services.pubmed.ratelimit import build_rate_limiter
+from services.pubmed.ratelimit import RateLimiter, build_rate_limiter
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,11 @@ def sweep_review(
     maxdate: str | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    limiter: RateLimiter | None = None,
 ) -> SweepResult:
     """Sweep one review, then screen what it stored (even after a failure: kept records count)."""
     protocol = runtime.protocol(slug)
-    limiter = build_rate_limiter(runtime.settings)
+    limiter = limiter or build_rate_limiter(runtime.settings)
     with EutilsClient(runtime.settings, limiter=limiter) as client:
         try:
             return run_sweep(

@@ -11,14 +11,15 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import func, select
 
 from services.db.models import Record, RecordVersion, ReviewRecord, Sweep, SweepProblem
 from services.errors import SweepError
-from services.pipeline.sweep import run_sweep
-from services.pubmed.client import EutilsClient
+from services.pipeline.jobs import sweep_review
+from services.pipeline.sweep import SweepResult
 from services.pubmed.ratelimit import LocalRateLimiter
 from services.runtime import Runtime, build_runtime
 from services.settings import Settings
@@ -60,19 +61,11 @@ def runtime(database_url: str, fake: FakeEutils, tmp_path: Path) -> Iterator[Run
     rt.close()
 
 
-def sweep(runtime: Runtime, *, today: date = TODAY, **kwargs: object):  # type: ignore[no-untyped-def]
-    client = EutilsClient(runtime.settings, limiter=LocalRateLimiter(1000.0))
-    try:
-        return run_sweep(
-            sessions=runtime.sessions,
-            client=client,
-            protocol=runtime.protocol(None),
-            settings=runtime.settings,
-            today=today,
-            **kwargs,  # type: ignore[arg-type]
-        )
-    finally:
-        client.close()
+def sweep(runtime: Runtime, *, today: date = TODAY, **kwargs: Any) -> SweepResult:
+    """A sweep as the scheduler runs it, with the pacing lifted (the limit is not tested here)."""
+    return sweep_review(
+        runtime, "test-review", today=today, limiter=LocalRateLimiter(1000.0), **kwargs
+    )
 
 
 def count(runtime: Runtime, model: type, *where: object) -> int:
