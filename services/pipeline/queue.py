@@ -79,14 +79,16 @@ def current_screening_join(review_id: int) -> Any:
     )
 
 
-def rank_queue(*, session: Session, review_id: int, required: int) -> list[int]:
+def rank_queue(
+    *, session: Session, review_id: int, required: int, limit: int | None = None
+) -> list[int]:
     """Ids of the records that still need human decisions, best first.
 
     This is the one place that decides the order, so an active-learning ranker
     can replace it: the highest machine ``p_include`` first where screening
     exists, then the newest records. Records with all their decisions or a
     resolution are left out; records held by others are not (their leases may
-    lapse) -- the claim step skips them.
+    lapse) -- the claim step skips them. ``limit`` keeps only the head of the order.
     """
     done = (
         sa.select(col(Claim.record_id))
@@ -111,6 +113,7 @@ def rank_queue(*, session: Session, review_id: int, required: int) -> list[int]:
             col(ReviewRecord.added_at).desc(),
             col(ReviewRecord.record_id).desc(),
         )
+        .limit(limit)
     )
     return list(session.execute(stmt).scalars())
 
@@ -125,16 +128,20 @@ class Ranking:
 
 
 class RankedQueue:
-    """Per-process cache of :func:`rank_queue`, rebuilt at most every ``ttl`` seconds.
+    """Per-process cache of the head of :func:`rank_queue`, rebuilt every ``ttl`` seconds.
 
-    Ranking 100,000 records takes tens of milliseconds, far too slow for every
-    ``/next``. The cache only supplies the order; correctness comes from the
-    claim constraints, so a stale order can cost a retry but never a double
-    assignment. While one request rebuilds a stale order, the others keep using it.
+    Ranking 100,000 records takes a few hundred milliseconds, far too slow for
+    every ``/next``. The cache only supplies the order; correctness comes from
+    the claim constraints, so a stale order can cost a retry but never a double
+    assignment. While one request rebuilds a stale order the others keep using
+    it. ``fresh=True`` (used when the cached head is used up, before answering
+    "nothing left") rebuilds at once unless the order is under ``min_age`` old.
     """
 
-    def __init__(self, ttl: float = 15.0) -> None:
+    def __init__(self, ttl: float = 30.0, head: int = 2000, min_age: float = 1.0) -> None:
         self.ttl = ttl
+        self.head = head
+        self.min_age = min_age
         self._rankings: dict[int, Ranking] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -143,20 +150,31 @@ class RankedQueue:
         with self._guard:
             return self._locks.setdefault(review_id, threading.Lock())
 
-    def get(self, *, session: Session, review_id: int, required: int) -> Ranking:
+    def _usable(self, ranking: Ranking | None, fresh: bool) -> bool:
+        if ranking is None:
+            return False
+        age = time.monotonic() - ranking.built
+        return age < (self.min_age if fresh else self.ttl)
+
+    def get(
+        self, *, session: Session, review_id: int, required: int, fresh: bool = False
+    ) -> Ranking:
         ranking = self._rankings.get(review_id)
-        if ranking is not None and time.monotonic() - ranking.built < self.ttl:
-            return ranking
+        if self._usable(ranking, fresh):
+            return ranking  # type: ignore[return-value]  # _usable is False for None
         lock = self._lock(review_id)
-        if not lock.acquire(blocking=ranking is None):
+        if not lock.acquire(blocking=ranking is None or fresh):
             return ranking  # type: ignore[return-value]  # not None: blocking when None
         try:
             current = self._rankings.get(review_id)
-            if current is not None and time.monotonic() - current.built < self.ttl:
-                return current
-            fresh = Ranking(rank_queue(session=session, review_id=review_id, required=required))
-            self._rankings[review_id] = fresh
-            return fresh
+            if self._usable(current, fresh):
+                return current  # type: ignore[return-value]
+            ids = rank_queue(
+                session=session, review_id=review_id, required=required, limit=self.head
+            )
+            built = Ranking(ids)
+            self._rankings[review_id] = built
+            return built
         finally:
             lock.release()
 

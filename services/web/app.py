@@ -29,7 +29,7 @@ def session_secret(runtime: Runtime) -> str:
 
 
 def create_app(
-    runtime: Runtime, *, rank_ttl: float = 15.0, secure_cookies: bool = False
+    runtime: Runtime, *, rank_ttl: float = 30.0, secure_cookies: bool = False
 ) -> FastAPI:
     """The API and the pages; ``rank_ttl`` is how stale the cached queue order may get (seconds)."""
     app = FastAPI(

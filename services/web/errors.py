@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -57,6 +58,9 @@ def install(app: FastAPI) -> None:
     async def refused(request: Request, exc: Any) -> Response:
         return render(request, exc.status_code, str(exc))
 
+    async def raced(request: Request, exc: Any) -> Response:
+        return render(request, 409, "someone else changed this at the same moment; try again")
+
     async def sign_in(request: Request, exc: Any) -> Response:
         if wants_json(request):
             return JSONResponse({"detail": "sign in first"}, status_code=401)
@@ -69,3 +73,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(QueueError, refused)
     app.add_exception_handler(SignInRequired, sign_in)
+    app.add_exception_handler(sa.exc.IntegrityError, raced)

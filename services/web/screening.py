@@ -76,16 +76,21 @@ def record_payload(
 def claim_next(
     *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
 ) -> tuple[Record, Claim] | None:
+    """Claim from the cached order; before saying "nothing left", look again at a fresh one."""
     assert user.id is not None
-    ranking = ranked.get(session=session, review_id=ctx.id, required=ctx.required)
-    claim = queue.claim_next(
-        session=session,
-        review_id=ctx.id,
-        user_id=user.id,
-        required=ctx.required,
-        lease=lease(runtime),
-        ranking=ranking,
-    )
+    claim = None
+    for fresh in (False, True):
+        ranking = ranked.get(session=session, review_id=ctx.id, required=ctx.required, fresh=fresh)
+        claim = queue.claim_next(
+            session=session,
+            review_id=ctx.id,
+            user_id=user.id,
+            required=ctx.required,
+            lease=lease(runtime),
+            ranking=ranking,
+        )
+        if claim is not None:
+            break
     if claim is None:
         return None
     record = session.get(Record, claim.record_id)

@@ -13,7 +13,7 @@ from services.db.models import Review
 from services.db.reviewing import User, UserPublic
 from services.pipeline import formats, queue
 from services.runtime import Runtime
-from services.web import accounts, screening
+from services.web import accounts, screening, views
 from services.web.auth import api_admin, api_resolver, api_user
 from services.web.deps import ReviewContext, get_review, get_runtime, get_session, lease
 
@@ -122,7 +122,7 @@ def decide(
         session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
     )
     session.commit()
-    return {"decision": screening.views.decision_json(row, {user.id: user.name}), "status": status}
+    return {"decision": views.decision_json(row, {user.id: user.name}), "status": status}
 
 
 @router.post("/reviews/{slug}/records/{record_id}/skip", status_code=204)
@@ -151,7 +151,7 @@ def undo(
     assert user.id is not None
     row = queue.undo_last(session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime))
     session.commit()
-    return {"undone": screening.views.decision_json(row, {user.id: user.name}) if row else None}
+    return {"undone": views.decision_json(row, {user.id: user.name}) if row else None}
 
 
 @router.get("/reviews/{slug}/conflicts", dependencies=[Depends(api_resolver)])
@@ -217,7 +217,7 @@ def list_records(
     )
     items = []
     for record, state, p_include in rows:
-        item = screening.views.record_json(record, status=state)
+        item = views.record_json(record, status=state)
         item.pop("abstract")
         item["p_include"] = p_include
         items.append(item)

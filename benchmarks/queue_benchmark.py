@@ -1,0 +1,324 @@
+"""Latency of ``POST /next`` plus a decision with many reviewers at once, against a real server.
+
+    .venv/bin/python -m benchmarks.queue_benchmark [--records 100000] [--reviewers 50]
+        [--duration 20] [--workers 1] [--database-url postgresql+psycopg://...]
+
+Target (issue 4): p99 under 50 ms for next + decision with 50 concurrent reviewers
+on PostgreSQL with 100,000 records. A reviewer reads each record before deciding
+(``--think`` seconds on average, as people do); ``--think 0`` runs them back to
+back, which measures saturation throughput rather than a reviewer's wait. The
+records carry machine screenings so the queue is ranked by ``p_include``. The data
+goes into a fresh PostgreSQL schema that is dropped afterwards; the server runs in
+its own process (``--workers`` uvicorn processes) and the reviewers are spread over
+several client processes so that the clients' own Python does not inflate the
+server's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+from services.db.engine import make_engine, migrate, session_factory  # noqa: E402
+from services.db.models import Record, Review, ReviewRecord, Screening, utcnow  # noqa: E402
+from services.protocols import load_protocol  # noqa: E402
+from services.web.accounts import create_user  # noqa: E402
+
+DEFAULT_URL = os.environ.get(
+    "LIVESCREEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SLUG = "bench"
+PROTOCOL = f"""
+slug = "{SLUG}"
+title = "Queue benchmark"
+query = "benchmark"
+screening = "single"
+blind = true
+[[criteria]]
+name = "psilocybin"
+kind = "substance"
+[[criteria]]
+name = "low_dose"
+kind = "dose"
+"""
+
+
+def load(url: str, protocol_file: Path, records: int, reviewers: int) -> list[str]:
+    """Create the review, ``records`` screened records and the reviewers; return their tokens."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        proto = load_protocol(protocol_file)
+        sessions = session_factory(engine)
+        with sessions() as s:
+            review = Review(
+                slug=SLUG, title=proto.title, query=proto.query, protocol_version=proto.version
+            )
+            s.add(review)
+            tokens = [
+                create_user(session=s, name=f"r{i}", role="reviewer")[1] for i in range(reviewers)
+            ]
+            s.commit()
+            review_id = review.id
+        now = utcnow()
+        batch = 5000
+        with engine.begin() as conn:
+            for lo in range(0, records, batch):
+                ids = range(lo + 1, min(records, lo + batch) + 1)
+                rows = []
+                for i in ids:
+                    title = f"Record {i}: low-dose psilocybin and mood"
+                    abstract = f"Abstract of record {i}. We studied psilocybin at a low dose."
+                    rows.append(
+                        {
+                            "id": i,
+                            "pmid": str(10_000_000 + i),
+                            "version": 1,
+                            "title": title,
+                            "abstract": abstract,
+                            "journal": "J Bench",
+                            "year": 2000 + i % 26,
+                            "doi": None,
+                            "data": {"publication_types": ["Journal Article"], "mesh_terms": []},
+                            "content_hash": hashlib.sha256(f"{i}".encode()).hexdigest(),
+                            "deleted": False,
+                            "retracted": False,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
+                conn.execute(sa.insert(Record.__table__), rows)  # type: ignore[attr-defined]
+                conn.execute(
+                    sa.insert(ReviewRecord.__table__),  # type: ignore[attr-defined]
+                    [
+                        {
+                            "review_id": review_id,
+                            "record_id": r["id"],
+                            "added_at": now - timedelta(seconds=r["id"]),
+                        }
+                        for r in rows
+                    ],
+                )
+                conn.execute(
+                    sa.insert(Screening.__table__),  # type: ignore[attr-defined]
+                    [
+                        {
+                            "review_id": review_id,
+                            "record_id": r["id"],
+                            "protocol_version": proto.version,
+                            "content_hash": r["content_hash"],
+                            "decision": "include" if r["id"] % 7 == 0 else "exclude",
+                            "p_include": ((r["id"] * 7919) % 10007) / 10007,
+                            "criteria": {
+                                "psilocybin": {
+                                    "verdict": "yes",
+                                    "confidence": 0.9,
+                                    "evidence": [
+                                        {
+                                            "field": "title",
+                                            "start": 20,
+                                            "end": 30,
+                                            "text": "psilocybin",
+                                        }
+                                    ],
+                                }
+                            },
+                            "created_at": now,
+                        }
+                        for r in rows
+                    ],
+                )
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT setval('records_id_seq', :n)"), {"n": records})
+                conn.execute(sa.text("ANALYZE"))
+        return tokens
+    finally:
+        engine.dispose()
+
+
+def app_factory() -> Any:
+    """For uvicorn ``--factory``: the service's own app, built from LIVESCREEN_* variables."""
+    from services.runtime import build_runtime
+    from services.settings import Settings
+    from services.web.app import create_app
+
+    return create_app(build_runtime(Settings(), apply_migrations=False))
+
+
+def start_server(
+    url: str, protocol_file: Path, workers: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LIVESCREEN_DATABASE_URL": url,
+        "LIVESCREEN_PROTOCOLS": str(protocol_file),
+        "LIVESCREEN_SECRET_KEY": "benchmark",
+    }
+    cmd = [
+        sys.executable, "-m", "uvicorn", "benchmarks.queue_benchmark:app_factory", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code < 600:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("server did not start")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def reviewer(
+    base: str, token: str, start_at: float, stop_at: float, think: float, seed: int
+) -> list[tuple[float, float]]:
+    """One reviewer: claim, read ``think`` s (jittered), decide; returns (next ms, decision ms)."""
+    rng = random.Random(seed)
+    out: list[tuple[float, float]] = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+        c.post(f"/api/v1/reviews/{SLUG}/next").raise_for_status()  # warm up; held until decided
+        time.sleep(max(0.0, start_at - time.time()))
+        while time.time() < stop_at:
+            t0 = time.perf_counter()
+            r = c.post(f"/api/v1/reviews/{SLUG}/next")
+            t1 = time.perf_counter()
+            if r.status_code == 204:
+                break
+            r.raise_for_status()
+            rid = r.json()["id"]
+            if think:
+                time.sleep(think * rng.uniform(0.5, 1.5))
+            t1b = time.perf_counter()
+            d = c.post(
+                f"/api/v1/reviews/{SLUG}/records/{rid}/decisions",
+                json={"decision": "exclude", "reasons": ["low_dose"]},
+            )
+            t2 = time.perf_counter()
+            d.raise_for_status()
+            out.append(((t1 - t0) * 1000, (t2 - t1b) * 1000))
+    return out
+
+
+def client_process(
+    base: str, tokens: list[str], start_at: float, stop_at: float, think: float
+) -> list[Any]:
+    with ThreadPoolExecutor(len(tokens)) as pool:
+        futures = [
+            pool.submit(reviewer, base, t, start_at, stop_at, think, i)
+            for i, t in enumerate(tokens)
+        ]
+        return [x for f in futures for x in f.result()]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--reviewers", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of measurement")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn server processes")
+    parser.add_argument("--client-procs", type=int, default=5)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="mean seconds a reviewer reads a record before deciding (0: back-to-back)",
+    )
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    args = parser.parse_args(argv)
+
+    admin = sa.create_engine(args.database_url)
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in args.database_url else "?"
+    url = f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
+    proc = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            protocol_file = Path(tmp) / "bench.toml"
+            protocol_file.write_text(PROTOCOL)
+            t = time.perf_counter()
+            tokens = load(url, protocol_file, args.records, args.reviewers)
+            print(f"loaded {args.records} records in {time.perf_counter() - t:.1f}s", flush=True)
+            proc, base = start_server(url, protocol_file, args.workers)
+            start_at = time.time() + 2.0
+            stop_at = start_at + args.duration
+            groups = [tokens[i :: args.client_procs] for i in range(args.client_procs)]
+            with ProcessPoolExecutor(args.client_procs) as pool:
+                futures = [
+                    pool.submit(client_process, base, g, start_at, stop_at, args.think)
+                    for g in groups
+                    if g
+                ]
+                rounds = [x for f in futures for x in f.result()]
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    nexts = [r[0] for r in rounds]
+    decisions = [r[1] for r in rounds]
+    both = [a + b for a, b in rounds]
+    result = {
+        "records": args.records,
+        "reviewers": args.reviewers,
+        "server_workers": args.workers,
+        "think_seconds": args.think,
+        "rounds": len(rounds),
+        "rounds_per_second": round(len(rounds) / args.duration, 1),
+        "next_plus_decision_ms": {
+            "p50": round(pct(both, 50), 1),
+            "p95": round(pct(both, 95), 1),
+            "p99": round(pct(both, 99), 1),
+            "mean": round(statistics.fmean(both), 1),
+        },
+        "next_ms": {"p50": round(pct(nexts, 50), 1), "p99": round(pct(nexts, 99), 1)},
+        "decision_ms": {"p50": round(pct(decisions, 50), 1), "p99": round(pct(decisions, 99), 1)},
+        "target_p99_ms": 50,
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    threading.current_thread().name = "benchmark"
+    sys.exit(main())
