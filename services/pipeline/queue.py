@@ -8,8 +8,9 @@ DO NOTHING`` into ``claims``, whose unique constraints allow one holder per
 screening slot and one slot per reviewer. SQLite serialises writers on its
 database lock; PostgreSQL makes a second inserter of the same key wait for the
 first and then do nothing, and to keep reviewers from queueing behind each other
-a candidate is first locked with ``FOR NO KEY UPDATE SKIP LOCKED``. The loser
-simply tries the next record, so two reviewers never receive the same slot.
+the first candidate nobody else is claiming is locked with ``FOR NO KEY UPDATE
+SKIP LOCKED``. The loser simply tries the next record, so two reviewers never
+receive the same slot.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlmodel import Session, col, select
 from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution, Skip
 
-CHUNK = 64
+CHUNK = 200
 STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
 
 
@@ -212,19 +213,29 @@ def renew(claim: Claim, *, lease: timedelta, now: datetime | None = None) -> Non
         claim.expires_at = (now or utcnow()) + lease
 
 
-def _lock_candidate(*, session: Session, review_id: int, record_id: int) -> bool:
-    """PostgreSQL: take the record's membership row unless another claim holds it right now.
+def _lock_first_free(*, session: Session, review_id: int, candidates: list[int]) -> int | None:
+    """PostgreSQL: lock the first candidate no other claim is working on, in one statement.
 
     Without this, every reviewer would queue behind the first one's uncommitted insert
-    on the same top record (the unique index makes them wait); with SKIP LOCKED they
-    move on to the next record at once. Held until commit, which is a moment away.
+    on the same top record (the unique index makes them wait); ``SKIP LOCKED`` passes
+    over the records others are claiming this instant. The lock (on the record's
+    membership row) is held until commit, which is a moment away.
     """
-    locked = session.execute(
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    ids = sa.bindparam("ids", candidates, type_=ARRAY(sa.Integer))
+    stmt = (
         sa.select(col(ReviewRecord.record_id))
-        .where(col(ReviewRecord.review_id) == review_id, col(ReviewRecord.record_id) == record_id)
+        .where(
+            col(ReviewRecord.review_id) == review_id,
+            col(ReviewRecord.record_id) == sa.func.any(ids),
+        )
+        .order_by(sa.func.array_position(ids, col(ReviewRecord.record_id)))
+        .limit(1)
         .with_for_update(skip_locked=True, key_share=True)
-    ).first()
-    return locked is not None
+    )
+    found = session.execute(stmt).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 def _try_claim(
@@ -238,10 +249,6 @@ def _try_claim(
     lease: timedelta,
     now: datetime,
 ) -> Claim | None:
-    if session.get_bind().dialect.name == "postgresql" and not _lock_candidate(
-        session=session, review_id=review_id, record_id=record_id
-    ):
-        return None
     if has_expired:
         session.execute(
             sa.delete(Claim).where(
@@ -295,39 +302,36 @@ def claim_next(
         return held
     if ranking is None:
         ranking = Ranking(rank_queue(session=session, review_id=review_id, required=required))
-    skipped = set(
-        session.execute(
-            sa.select(col(Skip.record_id)).where(
-                col(Skip.review_id) == review_id, col(Skip.user_id) == user_id
-            )
-        ).scalars()
-    )
+    skipped: set[int] = set()  # filled while walking; they are tried again last
     for second_pass in (False, True):
         if second_pass and not skipped:
             break
         leading = True
         index = ranking.start
         while index < len(ranking.ids):
-            chunk = ranking.ids[index : index + CHUNK]
-            claimed = _claim_in_chunk(
+            window = ranking.ids[index : index + CHUNK]
+            index += len(window)
+            if second_pass:
+                window = [rid for rid in window if rid in skipped]
+                if not window:
+                    continue
+            claimed, skips = _claim_in_chunk(
                 session=session,
                 review_id=review_id,
                 user_id=user_id,
                 required=required,
-                chunk=chunk,
-                wanted=(lambda rid: rid in skipped)
-                if second_pass
-                else (lambda rid: rid not in skipped),
+                chunk=window,
+                take_skipped=second_pass,
                 lease=lease,
                 now=now,
             )
+            skipped |= skips
             if isinstance(claimed, Claim):
                 return claimed
-            if leading and not second_pass and claimed == len(chunk):
-                ranking.start = max(ranking.start, index + len(chunk))
+            if leading and not second_pass and claimed == len(window):
+                ranking.start = max(ranking.start, index)
             else:
                 leading = False
-            index += len(chunk)
     return None
 
 
@@ -338,25 +342,42 @@ def _claim_in_chunk(
     user_id: int,
     required: int,
     chunk: list[int],
-    wanted: Any,
+    take_skipped: bool,
     lease: timedelta,
     now: datetime,
-) -> Claim | int:
-    """Claim within one window of the order; else return how many of it are fully decided."""
-    rows = session.execute(
-        sa.select(
-            col(Claim.record_id),
-            col(Claim.slot),
-            col(Claim.user_id),
-            col(Claim.status),
-            col(Claim.expires_at),
-        ).where(col(Claim.review_id) == review_id, col(Claim.record_id).in_(chunk))
-    ).all()
+) -> tuple[Claim | int, set[int]]:
+    """Claim within one window of the order.
+
+    Returns the claim, or else how many records of the window are fully decided;
+    plus the records of the window this reviewer skipped (one query reads both).
+    """
+    claims = sa.select(
+        col(Claim.record_id),
+        col(Claim.slot),
+        col(Claim.user_id),
+        col(Claim.status),
+        col(Claim.expires_at),
+    ).where(col(Claim.review_id) == review_id, col(Claim.record_id).in_(chunk))
+    skips = sa.select(
+        col(Skip.record_id),
+        sa.literal(0),
+        col(Skip.user_id),
+        sa.literal("skipped"),
+        sa.cast(sa.null(), sa.DateTime(timezone=True)),
+    ).where(
+        col(Skip.review_id) == review_id,
+        col(Skip.user_id) == user_id,
+        col(Skip.record_id).in_(chunk),
+    )
     held: dict[int, set[int]] = {}
     expired: set[int] = set()
     done: dict[int, int] = {}
     mine: set[int] = set()
-    for record_id, slot, holder, status, expires_at in rows:
+    skipped: set[int] = set()
+    for record_id, slot, holder, status, expires_at in session.execute(sa.union_all(claims, skips)):
+        if status == "skipped":
+            skipped.add(record_id)
+            continue
         if holder == user_id:
             mine.add(record_id)
         if status == "done":
@@ -367,18 +388,32 @@ def _claim_in_chunk(
         else:
             expired.add(record_id)
     fully_done = sum(1 for rid in chunk if done.get(rid, 0) >= required)
+    free: dict[int, list[int]] = {}
     for record_id in chunk:
-        if record_id in mine or not wanted(record_id):
+        if record_id in mine or (record_id in skipped) != take_skipped:
             continue
-        free = [s for s in range(1, required + 1) if s not in held.get(record_id, set())]
-        if not free:
-            continue
+        slots = [s for s in range(1, required + 1) if s not in held.get(record_id, set())]
+        if slots:
+            free[record_id] = slots
+    candidates = list(free)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    while candidates:
+        if postgres:
+            record_id_or_none = _lock_first_free(
+                session=session, review_id=review_id, candidates=candidates
+            )
+            if record_id_or_none is None:
+                break  # every remaining candidate is being claimed by someone else
+            record_id = record_id_or_none
+            candidates = candidates[candidates.index(record_id) + 1 :]
+        else:
+            record_id = candidates.pop(0)
         claim = _try_claim(
             session=session,
             review_id=review_id,
             record_id=record_id,
             user_id=user_id,
-            free_slots=free,
+            free_slots=free[record_id],
             has_expired=record_id in expired,
             lease=lease,
             now=now,
@@ -390,8 +425,8 @@ def _claim_in_chunk(
             session.delete(claim)
             session.flush()
             continue
-        return claim
-    return fully_done
+        return claim, skipped
+    return fully_done, skipped
 
 
 def claim_of(*, session: Session, review_id: int, record_id: int, user_id: int) -> Claim | None:

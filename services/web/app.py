@@ -41,6 +41,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.ranked = RankedQueue(ttl=rank_ttl)
+    app.state.review_cache = {}
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(runtime),
@@ -51,6 +52,7 @@ def create_app(
     )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(api.hot)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

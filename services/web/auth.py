@@ -28,6 +28,24 @@ def api_user(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     session: Session = Depends(get_session),
 ) -> User:
+    return authenticate(session=session, credentials=credentials)
+
+
+async def bearer_present(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> HTTPAuthorizationCredentials:
+    """401 before anything else (body validation included) when no token was sent at all."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401,
+            "missing bearer token (Authorization: Bearer TOKEN)",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return credentials
+
+
+def authenticate(*, session: Session, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The active user behind a bearer token, else 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -78,12 +79,29 @@ def find_review(*, session: Session, runtime: Runtime, slug: str) -> ReviewConte
     return ReviewContext(review, runtime.protocols.get(slug))
 
 
+REVIEW_CACHE_SECONDS = 5.0
+
+
 def get_review(
     slug: str,
     request: Request,
     session: Session = Depends(get_session),
 ) -> ReviewContext:
-    return find_review(session=session, runtime=get_runtime(request), slug=slug)
+    return review_for(request=request, session=session, slug=slug)
+
+
+def review_for(*, request: Request, session: Session, slug: str) -> ReviewContext:
+    """The review, remembered for a few seconds: it is read on every screening request."""
+    cache: dict[str, tuple[ReviewContext, float]] | None = getattr(
+        request.app.state, "review_cache", None
+    )
+    hit = cache.get(slug) if cache is not None else None
+    if hit is not None and time.monotonic() - hit[1] < REVIEW_CACHE_SECONDS:
+        return hit[0]
+    ctx = find_review(session=session, runtime=get_runtime(request), slug=slug)
+    if cache is not None:
+        cache[slug] = (ctx, time.monotonic())
+    return ctx
 
 
 def lease(runtime: Runtime) -> timedelta:

@@ -46,7 +46,7 @@ def concrete(path: str, rid: int) -> str:
 def routes() -> list[tuple[str, str]]:
     """Every route of the reviewer side (the app mounts exactly these routers)."""
     out = []
-    for route in [*api.router.routes, *pages.router.routes]:
+    for route in [*api.hot.routes, *api.router.routes, *pages.router.routes]:
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
             out += [(m, route.path) for m in sorted(route.methods)]
     return out

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
@@ -14,10 +16,20 @@ from services.db.reviewing import User, UserPublic
 from services.pipeline import formats, queue
 from services.runtime import Runtime
 from services.web import accounts, screening, views
-from services.web.auth import api_admin, api_resolver, api_user
-from services.web.deps import ReviewContext, get_review, get_runtime, get_session, lease
+from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
+from services.web.deps import (
+    ReviewContext,
+    get_review,
+    get_runtime,
+    get_session,
+    lease,
+    review_for,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)])
+# The two calls a screening reviewer makes all day: async routes doing all their
+# work in one worker-thread hop instead of one per dependency.
+hot = APIRouter(prefix="/api/v1", tags=["reviews"])
 
 StatusFilter = Literal[
     "pending", "in_progress", "conflict", "included", "excluded", "screened", "withdrawn"
@@ -71,58 +83,6 @@ def get_review_summary(
 ) -> dict[str, Any]:
     """PRISMA-style counts (identified, duplicates, screened, ...) and estimated recall."""
     return review_summary(session, ctx)
-
-
-@router.post(
-    "/reviews/{slug}/next",
-    responses={200: {"description": "the claimed record"}, 204: {"description": "nothing left"}},
-)
-def next_record(
-    request: Request,
-    user: User = Depends(api_user),
-    ctx: ReviewContext = Depends(get_review),
-    session: Session = Depends(get_session),
-    runtime: Runtime = Depends(get_runtime),
-) -> Any:
-    """Claim the next record for the caller (a lease renewed by activity); 204 when none is left.
-
-    A record the caller already holds is returned again rather than a new one claimed.
-    """
-    payload = screening.next_payload(
-        session=session, runtime=runtime, ranked=request.app.state.ranked, ctx=ctx, user=user
-    )
-    session.commit()
-    if payload is None:
-        return Response(status_code=204)
-    return payload
-
-
-@router.post("/reviews/{slug}/records/{record_id}/decisions", status_code=201)
-def decide(
-    record_id: int,
-    body: DecisionIn,
-    user: User = Depends(api_user),
-    ctx: ReviewContext = Depends(get_review),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    """Record a decision on a claimed record; a second one replaces the first (both are kept)."""
-    screening.find_record(session=session, ctx=ctx, record_id=record_id)
-    assert user.id is not None
-    row = queue.record_decision(
-        session=session,
-        review_id=ctx.id,
-        record_id=record_id,
-        user_id=user.id,
-        decision=body.decision,
-        reasons=body.reasons,
-        note=body.note,
-        criteria=ctx.criteria,
-    )
-    status = queue.record_status(
-        session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
-    )
-    session.commit()
-    return {"decision": views.decision_json(row, {user.id: user.name}), "status": status}
 
 
 @router.post("/reviews/{slug}/records/{record_id}/skip", status_code=204)
@@ -295,3 +255,75 @@ def disable_user(name: str, session: Session = Depends(get_session)) -> UserPubl
         raise HTTPException(404, str(exc)) from None
     session.commit()
     return UserPublic.model_validate(user, from_attributes=True)
+
+
+@hot.post(
+    "/reviews/{slug}/next",
+    responses={200: {"description": "the claimed record"}, 204: {"description": "nothing left"}},
+)
+async def next_record(
+    slug: str,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials = Depends(bearer_present),
+) -> Response:
+    """Claim the next record for the caller (a lease renewed by activity); 204 when none is left.
+
+    A record the caller already holds is returned again rather than a new one claimed.
+    """
+    runtime: Runtime = request.app.state.runtime
+
+    def work() -> dict[str, Any] | None:
+        with runtime.sessions() as session:
+            user = authenticate(session=session, credentials=credentials)
+            ctx = review_for(request=request, session=session, slug=slug)
+            return screening.next_payload(
+                session=session,
+                runtime=runtime,
+                ranked=request.app.state.ranked,
+                ctx=ctx,
+                user=user,
+            )
+
+    payload = await run_in_threadpool(work)
+    if payload is None:
+        return Response(status_code=204)
+    return JSONResponse(payload)
+
+
+@hot.post("/reviews/{slug}/records/{record_id}/decisions", status_code=201)
+async def decide(
+    slug: str,
+    record_id: int,
+    body: DecisionIn,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials = Depends(bearer_present),
+) -> JSONResponse:
+    """Record a decision on a claimed record; a second one replaces the first (both are kept)."""
+    runtime: Runtime = request.app.state.runtime
+
+    def work() -> dict[str, Any]:
+        with runtime.sessions() as session:
+            user = authenticate(session=session, credentials=credentials)
+            ctx = review_for(request=request, session=session, slug=slug)
+            assert user.id is not None
+            try:
+                row = queue.record_decision(
+                    session=session,
+                    review_id=ctx.id,
+                    record_id=record_id,
+                    user_id=user.id,
+                    decision=body.decision,
+                    reasons=body.reasons,
+                    note=body.note,
+                    criteria=ctx.criteria,
+                )
+            except queue.NotClaimed:
+                screening.find_record(session=session, ctx=ctx, record_id=record_id)  # 404 first
+                raise
+            status = queue.record_status(
+                session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
+            )
+            session.commit()
+            return {"decision": views.decision_json(row, {user.id: user.name}), "status": status}
+
+    return JSONResponse(await run_in_threadpool(work), status_code=201)
