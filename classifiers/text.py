@@ -7,10 +7,11 @@ highlighted in the original record without re-normalising it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 try:  # the regular-expression parser, used only to find literal triggers
@@ -139,6 +140,9 @@ def _compile_terms(terms: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
     triggers = tuple(_triggers(t) for t in lowered)
     literals = tuple(sorted({lit for trig in triggers if trig for lit in trig}))
     _VOCABULARIES[pattern] = (lowered, triggers, whole_word, literals)
+    scan = _scan_plan(lowered, triggers, whole_word)
+    if scan is not None:
+        _SCANS[pattern] = scan
     return pattern
 
 
@@ -205,6 +209,212 @@ def _required(items: list[Any]) -> set[str] | None:
     return best
 
 
+# --------------------------------------------------------------------------------------
+# Finding a vocabulary's matches without trying the pattern at every position.
+#
+# A regular-expression scan costs about the same per character whatever the vocabulary
+# (the leading word-boundary assertion defeats the engine's literal prefix search), so
+# ``Doc.find`` instead lists the positions where some term can START: every term that
+# begins with known literal text (``_prefixes``) can only match where one of those
+# strings occurs, which a per-field index of word starts (or ``str.find``) answers in a
+# few dictionary look-ups. The compiled vocabulary is then tried with ``match`` at those
+# candidate positions only, in order, resuming after each match exactly as ``finditer``
+# does, so the hits are identical to a full scan. Terms without a literal start are
+# located with their own (unanchored) pattern.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity (a dict key per Doc)
+class _ScanPlan:
+    # A whole-word vocabulary's terms that start with a word: the text's word there must be
+    # exactly this one (and the text there start with one of the prefixes, if given).
+    words: dict[str, tuple[str, ...] | None]
+    word_set: frozenset[str]
+    # ... or must begin with one of these (terms such as ``receiv\\w*``).
+    word_starts: tuple[str, ...]
+    other_prefixes: tuple[str, ...]  # anywhere (found with str.find)
+    loose: re.Pattern[str] | None  # the terms without a literal start, unanchored
+    loose_literals: tuple[str, ...] | None  # one of these occurs when ``loose`` can match
+
+
+_SCANS: dict[re.Pattern[str], _ScanPlan] = {}
+_WORD = re.compile(r"\w+")
+_WORD_SPLIT = re.compile(r"(\w+)")
+_MAX_PREFIXES = 48
+
+
+def _scan_plan(
+    fragments: tuple[str, ...],
+    triggers: tuple[tuple[str, ...] | None, ...],
+    whole_word: bool,
+) -> _ScanPlan | None:
+    """How to list a vocabulary's candidate start positions (None: scan it in full)."""
+    if not fragments:
+        return None
+    try:
+        if _sre_parse.parse(_join(fragments, whole_word).pattern).getwidth()[0] == 0:
+            return None  # a term may match the empty string: keep finditer's semantics
+    except Exception:
+        return None
+    words: dict[str, set[str] | None] = {}
+    word_starts: set[str] = set()
+    other: set[str] = set()
+    loose: list[str] = []
+    loose_literals: set[str] | None = set()
+    for fragment, trigger in zip(fragments, triggers, strict=True):
+        if re.search(r"\\[1-9]|\(\?P=", fragment):
+            return None  # numbered back-references change meaning when joined
+        starts = _prefixes(fragment)
+        if starts is None:
+            loose.append(fragment)
+            trigger = _best_trigger(trigger, _infixes(fragment))
+            if trigger is None or loose_literals is None:
+                loose_literals = None
+            else:
+                loose_literals.update(trigger)
+            continue
+        for prefix, complete in starts:
+            lead = _WORD.match(prefix)
+            if not whole_word or lead is None:
+                other.add(prefix)
+            elif lead.end() < len(prefix) or complete:
+                word = lead.group()
+                if lead.end() == len(prefix):
+                    words[word] = None  # the word alone
+                elif word not in words or words[word] is not None:
+                    words.setdefault(word, set()).add(prefix)  # type: ignore[union-attr]
+            else:
+                word_starts.add(prefix)
+    loose_pattern = None
+    if loose:
+        try:  # whole-word: the word-boundary test prunes most positions cheaply
+            loose_pattern = re.compile(_join(tuple(loose), whole_word).pattern)
+        except re.error:
+            return None
+    return _ScanPlan(
+        {w: tuple(sorted(v)) if v is not None else None for w, v in sorted(words.items())},
+        frozenset(words),
+        tuple(sorted(word_starts)),
+        tuple(sorted(other)),
+        loose_pattern,
+        tuple(sorted(loose_literals)) if loose_literals is not None else None,
+    )
+
+
+def _is_word_char(ch: str) -> bool:
+    """Whether ``ch`` is a ``\\w`` character (the definition of ``re`` for str patterns)."""
+    return ch.isalnum() or ch == "_"
+
+
+def _prefixes(fragment: str) -> tuple[tuple[str, bool], ...] | None:
+    """Non-empty strings one of which every match of ``fragment`` starts with (None: unknown).
+
+    Each comes with whether it is the whole match (the fragment is exactly that text).
+    """
+    try:
+        parsed = _sre_parse.parse(fragment)
+    except Exception:
+        return None
+    if parsed.state.flags & ~(re.UNICODE | re.DEBUG):  # inline flags such as (?i)
+        return None
+    found = _starts(list(parsed))
+    if found is None or not found or len(found) > _MAX_PREFIXES:
+        return None
+    if any(not text for text, _ in found):
+        return None
+    return tuple(sorted(set(found)))
+
+
+def _infixes(fragment: str) -> tuple[str, ...] | None:
+    """Strings one of which every match of ``fragment`` contains (longest found; None: unknown).
+
+    The literal starts of the fragment's tail (as in ``12 studies were included``, whose
+    tail ``(were|met) (included|inclusion)`` must occur whatever the number is).
+    """
+    try:
+        items = list(_sre_parse.parse(fragment))
+    except Exception:
+        return None
+    best: tuple[str, ...] | None = None
+    for k in range(len(items)):
+        found = _starts(items[k:])
+        if not found or len(found) > _MAX_PREFIXES or any(not t for t, _ in found):
+            continue
+        best = _best_trigger(best, tuple(sorted({t for t, _ in found})))
+    return best
+
+
+def _best_trigger(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The more selective of two literal sets (a longer shortest member), at least 2 long."""
+    options = [t for t in (a, b) if t and min(map(len, t)) >= 2]
+    if not options:
+        return None
+    return max(options, key=lambda t: min(map(len, t)))
+
+
+# (text, complete): ``complete`` when the whole sub-expression is exactly ``text``, so what
+# follows it may extend the prefix.
+_Starts = list[tuple[str, bool]]
+
+
+def _starts(items: list[Any]) -> _Starts | None:
+    """Literal starts of a parsed sequence (None: too many alternatives)."""
+    results: _Starts = [("", True)]
+    for op, av in items:
+        if not any(complete for _, complete in results):
+            break
+        alts = _node_starts(str(op), av)
+        if alts is None:  # unknown: the prefixes end here
+            results = [(text, False) for text, _ in results]
+            break
+        extended: _Starts = []
+        for text, complete in results:
+            if not complete:
+                extended.append((text, False))
+                continue
+            extended.extend((text + alt, alt_complete) for alt, alt_complete in alts)
+        extended = list(dict.fromkeys(extended))
+        if len(extended) > _MAX_PREFIXES:  # stop at the shorter prefixes instead
+            results = [(text, False) for text, _ in results]
+            break
+        results = extended
+    return results
+
+
+def _node_starts(name: str, av: Any) -> _Starts | None:
+    if name == "LITERAL":
+        return [(chr(av), True)]
+    if name == "SUBPATTERN":
+        group, add_flags, del_flags, sub = av
+        if add_flags or del_flags:
+            return None
+        return _starts(list(sub))
+    if name == "BRANCH":
+        out: _Starts = []
+        for branch in av[1]:
+            sub = _starts(list(branch))
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    if name == "IN":
+        chars = []
+        for op, value in av:
+            if str(op) != "LITERAL":
+                return None
+            chars.append((chr(value), True))
+        return chars if 0 < len(chars) <= 8 else None
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, high, sub = av
+        inner = _starts(list(sub))
+        if inner is None:
+            return None
+        once = low == 1 and high == 1
+        body = [(text, complete and once) for text, complete in inner]
+        return [("", True), *body] if low == 0 else body
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     field: str
@@ -225,12 +435,14 @@ class Hit:
 class Doc:
     """The free-text fields of one record, split into sentences with sections."""
 
-    __slots__ = ("texts", "low", "sentences", "_starts", "_memo")
+    __slots__ = ("texts", "low", "sentences", "_starts", "_memo", "_words", "_candidates")
 
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.texts: dict[str, str] = dict(text_fields(record))
         self.low: dict[str, str] = {k: lower_text(v) for k, v in self.texts.items()}
         self._memo: dict[tuple[re.Pattern[str], tuple[str, ...] | None], list[Hit]] = {}
+        self._words: dict[str, tuple[dict[str, list[int]], list[str]]] = {}
+        self._candidates: dict[tuple[_ScanPlan, str], list[int]] = {}
         self.sentences: list[Sentence] = []
         self._starts: dict[str, tuple[list[int], int]] = {}
         for name, text in self.texts.items():
@@ -262,12 +474,24 @@ class Doc:
         if cached is not None:
             return list(cached)
         hits: list[Hit] = []
-        vocabulary = _VOCABULARIES.get(pattern)
+        plan = _SCANS.get(pattern)
         for name in key[1] if key[1] is not None else self.low:
             text = self.low.get(name)
             if text is None:
                 continue
+            if plan is not None:
+                match = pattern.match
+                pos = 0
+                for start in self._candidates_in(plan, name):
+                    if start < pos:
+                        continue
+                    m = match(text, start)
+                    if m is not None:
+                        pos = m.end()
+                        hits.append(Hit(name, start, pos, self.sentence_of(name, start)))
+                continue
             scan = pattern
+            vocabulary = _VOCABULARIES.get(pattern)
             if vocabulary is not None:
                 fragments, triggers, whole_word, literals = vocabulary
                 present = {lit for lit in literals if lit in text}
@@ -288,10 +512,82 @@ class Doc:
         self._memo[key] = hits
         return list(hits)
 
+    def _word_index(self, name: str) -> tuple[dict[str, list[int]], list[str]]:
+        """The field's words (``\\w+`` runs) with their start positions, and sorted."""
+        index = self._words.get(name)
+        if index is None:
+            parts = _WORD_SPLIT.split(self.low[name])  # [gap, word, gap, word, ..., gap]
+            ends = list(accumulate(map(len, parts)))
+            positions: dict[str, list[int]] = {}
+            for word, start in zip(parts[1::2], ends[0::2], strict=False):  # ends: one more
+                at = positions.get(word)
+                if at is None:
+                    positions[word] = [start]
+                else:
+                    at.append(start)
+            index = (positions, sorted(positions))
+            self._words[name] = index
+        return index
+
+    def _candidates_in(self, plan: _ScanPlan, name: str) -> list[int]:
+        """Sorted positions of ``self.low[name]`` at which a term of ``plan`` may start."""
+        key = (plan, name)
+        found = self._candidates.get(key)
+        if found is not None:
+            return found
+        text = self.low[name]
+        starts: list[int] = []
+        if plan.word_set or plan.word_starts:
+            positions, ordered = self._word_index(name)
+            for word in plan.word_set.intersection(positions):
+                prefixes = plan.words[word]
+                if prefixes is None:
+                    starts.extend(positions[word])
+                else:
+                    starts.extend(p for p in positions[word] if text.startswith(prefixes, p))
+            for prefix in plan.word_starts:
+                i = bisect_left(ordered, prefix)
+                while i < len(ordered) and ordered[i].startswith(prefix):
+                    starts.extend(positions[ordered[i]])
+                    i += 1
+        for prefix in plan.other_prefixes:
+            pos = text.find(prefix)
+            while pos >= 0:
+                starts.append(pos)
+                pos = text.find(prefix, pos + 1)
+        loose = plan.loose
+        if loose is not None and (
+            plan.loose_literals is None or any(lit in text for lit in plan.loose_literals)
+        ):
+            m = loose.search(text)
+            while m is not None:
+                starts.append(m.start())
+                m = loose.search(text, m.start() + 1)
+        found = sorted(set(starts))
+        self._candidates[key] = found
+        return found
+
     def search(self, pattern: re.Pattern[str], sentence: int) -> bool:
         """Whether ``pattern`` (from ``compile_terms``) occurs in one sentence."""
         sent = self.sentences[sentence]
-        return pattern.search(self.low[sent.field][sent.start : sent.end]) is not None
+        low = self.low[sent.field]
+        start, end = sent.start, sent.end
+        plan = _SCANS.get(pattern)
+        if plan is None or plan.loose is not None or (start and _is_word_char(low[start - 1])):
+            return pattern.search(low[start:end]) is not None
+        # a match inside the sentence starts at one of the field's candidate positions
+        candidates = self._candidates_in(plan, sent.field)
+        i = bisect_left(candidates, start)
+        if i == len(candidates) or candidates[i] >= end:
+            return False
+        text = low[start:end]
+        match = pattern.match
+        for pos in candidates[i:]:
+            if pos >= end:
+                break
+            if match(text, pos - start) is not None:
+                return True
+        return False
 
     def flagged(self, pattern: re.Pattern[str]) -> set[int]:
         """Indices of the sentences in which ``pattern`` occurs."""
