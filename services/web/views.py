@@ -7,16 +7,25 @@ mode: a reviewer sees other people's decisions on a record only once it is settl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from services.db.models import Record, Screening
 from services.db.reviewing import Claim, Decision, Resolution, User
+from services.pipeline.queue import aware
 from services.web.auth import has_role
 from services.web.deps import ReviewContext
 
 FINAL = ("included", "excluded")
+
+
+def iso(moment: datetime) -> str:
+    """UTC with its offset on both databases (SQLite hands timestamps back naive)."""
+    return aware(moment).isoformat()
+
+
 PALETTE = 8
 
 
@@ -38,8 +47,8 @@ def decision_json(d: Decision, names: dict[int, str]) -> dict[str, Any]:
         "note": d.note,
         "round": d.round,
         "current": d.is_current,
-        "created_at": d.created_at.isoformat(),
-        "ended_at": d.ended_at.isoformat() if d.ended_at else None,
+        "created_at": iso(d.created_at),
+        "ended_at": iso(d.ended_at) if d.ended_at else None,
         "end_reason": d.end_reason,
     }
 
@@ -51,7 +60,7 @@ def resolution_json(r: Resolution | None, names: dict[int, str]) -> dict[str, An
         "resolver": names.get(r.user_id, str(r.user_id)),
         "decision": r.decision,
         "note": r.note,
-        "created_at": r.created_at.isoformat(),
+        "created_at": iso(r.created_at),
     }
 
 
@@ -63,7 +72,7 @@ def machine_json(s: Screening | None) -> dict[str, Any] | None:
         "p_include": s.p_include,
         "protocol_version": s.protocol_version,
         "criteria": s.criteria or {},
-        "created_at": s.created_at.isoformat(),
+        "created_at": iso(s.created_at),
     }
 
 
@@ -106,7 +115,7 @@ def record_json(record: Record, *, status: str | None = None) -> dict[str, Any]:
 
 
 def claim_json(claim: Claim) -> dict[str, Any]:
-    return {"slot": claim.slot, "status": claim.status, "expires_at": claim.expires_at.isoformat()}
+    return {"slot": claim.slot, "status": claim.status, "expires_at": iso(claim.expires_at)}
 
 
 # --- evidence highlighting -------------------------------------------------------------

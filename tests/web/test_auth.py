@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 
 from services.web.routes import api, pages
 from tests.web import factories as f
-from tests.web.conftest import Env
+from tests.web.conftest import Env, LiveServer
 
 Client = Callable[..., httpx.Client]
 PUBLIC = {
@@ -156,3 +156,16 @@ def test_sign_in_redirect_stays_on_site(env: Env, client_for: Client) -> None:
         data={"token": w["reviewer"], "csrf_token": csrf_of(form.text), "next": "//evil.example/"},
     )
     assert r.headers["location"] == "/"
+
+
+def test_generated_session_key_survives_restarts(env: Env, client_for: Client) -> None:
+    from services.web.app import session_secret
+
+    first = session_secret(env.runtime)
+    assert len(first) >= 40 and session_secret(env.runtime) == first
+    w = world(env)
+    browser = sign_in(client_for(), w["reviewer"])
+    cookies = dict(browser.cookies)
+    restarted = LiveServer(env.app())  # a second start on the same database
+    with restarted as other, httpx.Client(base_url=other, cookies=cookies) as again:
+        assert again.get("/").status_code == 200
