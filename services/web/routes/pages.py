@@ -87,7 +87,9 @@ def index(
         (ctx, queue.counts(session=session, review_id=ctx.id, required=ctx.required))
         for ctx in all_reviews(session, runtime)
     ]
-    return render(request, "reviews.html", {"user": user, "reviews": reviews})
+    swept = {ctx.slug for ctx, _ in reviews}
+    waiting = [p for slug, p in runtime.protocols.items() if slug not in swept]
+    return render(request, "reviews.html", {"user": user, "reviews": reviews, "waiting": waiting})
 
 
 @router.get("/reviews/{slug}")
