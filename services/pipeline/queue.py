@@ -213,13 +213,16 @@ def renew(claim: Claim, *, lease: timedelta, now: datetime | None = None) -> Non
         claim.expires_at = (now or utcnow()) + lease
 
 
-def _lock_first_free(*, session: Session, review_id: int, candidates: list[int]) -> int | None:
+def _lock_first_free(
+    *, session: Session, review_id: int, candidates: list[int], wait: bool = False
+) -> int | None:
     """PostgreSQL: lock the first candidate no other claim is working on, in one statement.
 
     Without this, every reviewer would queue behind the first one's uncommitted insert
     on the same top record (the unique index makes them wait); ``SKIP LOCKED`` passes
     over the records others are claiming this instant. The lock (on the record's
-    membership row) is held until commit, which is a moment away.
+    membership row) is held until commit, which is a moment away. With ``wait`` the
+    first candidate is waited for instead (the last look before "nothing left").
     """
     from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -232,7 +235,7 @@ def _lock_first_free(*, session: Session, review_id: int, candidates: list[int])
         )
         .order_by(sa.func.array_position(ids, col(ReviewRecord.record_id)))
         .limit(1)
-        .with_for_update(skip_locked=True, key_share=True)
+        .with_for_update(skip_locked=not wait, key_share=True)
     )
     found = session.execute(stmt).scalar_one_or_none()
     return int(found) if found is not None else None
@@ -289,8 +292,13 @@ def claim_next(
     lease: timedelta,
     ranking: Ranking | None = None,
     now: datetime | None = None,
+    wait: bool = False,
 ) -> Claim | None:
     """Claim the best record this reviewer may screen, or None when nothing is left for them.
+
+    ``wait`` makes PostgreSQL wait for records others are claiming this instant rather
+    than pass them over: needed before answering "nothing left" under dual screening,
+    where such a record may still need this reviewer.
 
     A reviewer never receives a record they already hold or decided (``uq_claim_user``);
     records they skipped come back only after everything else.
@@ -322,6 +330,7 @@ def claim_next(
                 required=required,
                 chunk=window,
                 take_skipped=second_pass,
+                wait=wait,
                 lease=lease,
                 now=now,
             )
@@ -344,6 +353,7 @@ def _claim_in_chunk(
     chunk: list[int],
     take_skipped: bool,
     lease: timedelta,
+    wait: bool = False,
     now: datetime,
 ) -> tuple[Claim | int, set[int]]:
     """Claim within one window of the order.
@@ -400,7 +410,7 @@ def _claim_in_chunk(
     while candidates:
         if postgres:
             record_id_or_none = _lock_first_free(
-                session=session, review_id=review_id, candidates=candidates
+                session=session, review_id=review_id, candidates=candidates, wait=wait
             )
             if record_id_or_none is None:
                 break  # every remaining candidate is being claimed by someone else

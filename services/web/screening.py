@@ -76,11 +76,14 @@ def record_payload(
 def claim_next(
     *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
 ) -> tuple[Record, Claim] | None:
-    """Claim from the cached order; before saying "nothing left", look again at a fresh one."""
+    """Claim from the cached order; before saying "nothing left", look again at a fresh one,
+    this time waiting for records that others are claiming at this very moment."""
     assert user.id is not None
     claim = None
-    for fresh in (False, True):
-        ranking = ranked.get(session=session, review_id=ctx.id, required=ctx.required, fresh=fresh)
+    for last_look in (False, True):
+        ranking = ranked.get(
+            session=session, review_id=ctx.id, required=ctx.required, fresh=last_look
+        )
         claim = queue.claim_next(
             session=session,
             review_id=ctx.id,
@@ -88,6 +91,7 @@ def claim_next(
             required=ctx.required,
             lease=lease(runtime),
             ranking=ranking,
+            wait=last_look,
         )
         if claim is not None:
             break
