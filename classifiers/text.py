@@ -11,7 +11,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
 
 try:  # the regular-expression parser, used only to find literal triggers
@@ -26,6 +25,9 @@ from classifiers.types import TEXT_FIELDS, Evidence
 # abbreviations ("e.g.", "vs.", "approx.") do not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "Fig.", "no.", "spp.", "sp.")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|\n+")
+_BOUNDARY_AT = re.compile(r"[.!?\n]")
+_GAP = re.compile(r"\s+(?=[\"'(\[A-Z0-9])")
+_NEWLINES = re.compile(r"\n+")
 
 
 def text_fields(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -38,14 +40,27 @@ def text_fields(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Half-open (start, end) spans of the sentences of ``text``, whitespace trimmed."""
+    # The same boundaries as ``_BOUNDARY.finditer`` (a lookbehind at the start of a
+    # pattern makes the engine try every position), found from the few characters a
+    # boundary can follow or start with. No boundary match is ever skipped for an
+    # abbreviation: a match is whitespace, so ``match.group().strip()`` is always empty.
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        before = text[start : match.start()]
-        if match.group().strip() and before.endswith(_ABBREVIATIONS):
-            continue
-        _append_trimmed(text, start, match.start(), spans)
-        start = match.end()
+    start = pos = 0
+    while True:
+        found = _BOUNDARY_AT.search(text, pos)
+        if found is None:
+            break
+        at = found.start()
+        if text[at] == "\n":  # after a line break that does not follow . ! ?
+            gap = _NEWLINES.match(text, at)
+        else:  # . ! ? then whitespace before a sentence start
+            gap = _GAP.match(text, at + 1)
+            if gap is None:
+                pos = at + 1
+                continue
+        assert gap is not None
+        _append_trimmed(text, start, gap.start(), spans)
+        start = pos = gap.end()
     _append_trimmed(text, start, len(text), spans)
     return spans
 
@@ -239,7 +254,6 @@ class _ScanPlan:
 
 _SCANS: dict[re.Pattern[str], _ScanPlan] = {}
 _WORD = re.compile(r"\w+")
-_WORD_SPLIT = re.compile(r"(\w+)")
 _MAX_PREFIXES = 48
 
 
@@ -435,13 +449,23 @@ class Hit:
 class Doc:
     """The free-text fields of one record, split into sentences with sections."""
 
-    __slots__ = ("texts", "low", "sentences", "_starts", "_memo", "_words", "_candidates")
+    __slots__ = (
+        "texts",
+        "low",
+        "sentences",
+        "_starts",
+        "_memo",
+        "_words",
+        "_positions",
+        "_candidates",
+    )
 
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.texts: dict[str, str] = dict(text_fields(record))
         self.low: dict[str, str] = {k: lower_text(v) for k, v in self.texts.items()}
         self._memo: dict[tuple[re.Pattern[str], tuple[str, ...] | None], list[Hit]] = {}
-        self._words: dict[str, tuple[dict[str, list[int]], list[str]]] = {}
+        self._words: dict[str, tuple[set[str], list[str]]] = {}
+        self._positions: dict[tuple[str, str], list[int]] = {}
         self._candidates: dict[tuple[_ScanPlan, str], list[int]] = {}
         self.sentences: list[Sentence] = []
         self._starts: dict[str, tuple[list[int], int]] = {}
@@ -512,22 +536,33 @@ class Doc:
         self._memo[key] = hits
         return list(hits)
 
-    def _word_index(self, name: str) -> tuple[dict[str, list[int]], list[str]]:
-        """The field's words (``\\w+`` runs) with their start positions, and sorted."""
+    def _word_index(self, name: str) -> tuple[set[str], list[str]]:
+        """The field's distinct words (``\\w+`` runs), as a set and sorted."""
         index = self._words.get(name)
         if index is None:
-            parts = _WORD_SPLIT.split(self.low[name])  # [gap, word, gap, word, ..., gap]
-            ends = list(accumulate(map(len, parts)))
-            positions: dict[str, list[int]] = {}
-            for word, start in zip(parts[1::2], ends[0::2], strict=False):  # ends: one more
-                at = positions.get(word)
-                if at is None:
-                    positions[word] = [start]
-                else:
-                    at.append(start)
-            index = (positions, sorted(positions))
+            words = set(_WORD.findall(self.low[name]))
+            index = (words, sorted(words))
             self._words[name] = index
         return index
+
+    def _word_at(self, name: str, word: str) -> list[int]:
+        """Start positions of ``word`` (a ``\\w+`` run of the field) as a whole word."""
+        key = (name, word)
+        found = self._positions.get(key)
+        if found is None:
+            text = self.low[name]
+            size, end = len(word), len(text)
+            found = []
+            pos = text.find(word)
+            while pos >= 0:
+                after = pos + size
+                if (pos == 0 or not _is_word_char(text[pos - 1])) and (
+                    after == end or not _is_word_char(text[after])
+                ):
+                    found.append(pos)
+                pos = text.find(word, pos + 1)
+            self._positions[key] = found
+        return found
 
     def _candidates_in(self, plan: _ScanPlan, name: str) -> list[int]:
         """Sorted positions of ``self.low[name]`` at which a term of ``plan`` may start."""
@@ -538,17 +573,19 @@ class Doc:
         text = self.low[name]
         starts: list[int] = []
         if plan.word_set or plan.word_starts:
-            positions, ordered = self._word_index(name)
-            for word in plan.word_set.intersection(positions):
+            words, ordered = self._word_index(name)
+            for word in plan.word_set.intersection(words):
                 prefixes = plan.words[word]
                 if prefixes is None:
-                    starts.extend(positions[word])
+                    starts.extend(self._word_at(name, word))
                 else:
-                    starts.extend(p for p in positions[word] if text.startswith(prefixes, p))
+                    starts.extend(
+                        p for p in self._word_at(name, word) if text.startswith(prefixes, p)
+                    )
             for prefix in plan.word_starts:
                 i = bisect_left(ordered, prefix)
                 while i < len(ordered) and ordered[i].startswith(prefix):
-                    starts.extend(positions[ordered[i]])
+                    starts.extend(self._word_at(name, ordered[i]))
                     i += 1
         for prefix in plan.other_prefixes:
             pos = text.find(prefix)
