@@ -6,6 +6,7 @@ highlighted in the original record without re-normalising it.
 
 from __future__ import annotations
 
+import os.path
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -243,7 +244,8 @@ def _required(items: list[Any]) -> set[str] | None:
 class _ScanPlan:
     # A whole-word vocabulary's terms that start with a word: the text's word there must be
     # exactly this one (and the text there start with one of the prefixes, if given).
-    words: dict[str, tuple[str, ...] | None]
+    # word -> None (the word alone) or (the common start of its prefixes, the prefixes)
+    words: dict[str, tuple[str, tuple[str, ...]] | None]
     word_set: frozenset[str]
     # ... or must begin with one of these (terms such as ``receiv\\w*``).
     word_starts: tuple[str, ...]
@@ -306,7 +308,10 @@ def _scan_plan(
         except re.error:
             return None
     return _ScanPlan(
-        {w: tuple(sorted(v)) if v is not None else None for w, v in sorted(words.items())},
+        {
+            w: (os.path.commonprefix(sorted(v)), tuple(sorted(v))) if v is not None else None
+            for w, v in sorted(words.items())
+        },
         frozenset(words),
         tuple(sorted(word_starts)),
         tuple(sorted(other)),
@@ -575,13 +580,18 @@ class Doc:
         if plan.word_set or plan.word_starts:
             words, ordered = self._word_index(name)
             for word in plan.word_set.intersection(words):
-                prefixes = plan.words[word]
-                if prefixes is None:
+                entry = plan.words[word]
+                if entry is None:
                     starts.extend(self._word_at(name, word))
-                else:
-                    starts.extend(
-                        p for p in self._word_at(name, word) if text.startswith(prefixes, p)
-                    )
+                    continue
+                common, prefixes = entry  # look for the (longer) prefixes themselves
+                pos = text.find(common)
+                while pos >= 0:
+                    if (pos == 0 or not _is_word_char(text[pos - 1])) and text.startswith(
+                        prefixes, pos
+                    ):
+                        starts.append(pos)
+                    pos = text.find(common, pos + 1)
             for prefix in plan.word_starts:
                 i = bisect_left(ordered, prefix)
                 while i < len(ordered) and ordered[i].startswith(prefix):
