@@ -156,7 +156,6 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from classifiers.evaluation import evaluate, format_report
-
     from services.pipeline.screen import build_screener, check_record
 
     protocol = _protocol_only(settings, args.review)
