@@ -40,8 +40,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
+    # No pre-ping: it costs a round trip on every checkout, i.e. on every request. A
+    # connection the server dropped fails one statement, and SQLAlchemy then discards
+    # the whole pool, so the requests after it reconnect.
+    kwargs.setdefault("pool_pre_ping", False)
+    # As many pooled connections as the web server has worker threads in use at once, so
+    # a burst of requests does not open and close overflow connections for each one.
+    kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     return sa.create_engine(url, **kwargs)
 
