@@ -15,6 +15,7 @@ receive the same slot.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -23,12 +24,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution, Skip
 
+log = logging.getLogger(__name__)
+
 CHUNK = 200
+LOCK_SLICE = 16
 STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
 
 
@@ -65,6 +70,16 @@ def dialect_insert(session: Session) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
+
+
+def among(column: Any, ids: list[int], session: Session) -> Any:
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one bind parameter however many ids,
+    so the statement text (and its compiled and prepared forms) is the same for every call."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.func.any(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    return col(column).in_(ids)
 
 
 # --- ranking ---------------------------------------------------------------------------
@@ -134,8 +149,8 @@ class RankedQueue:
     Ranking 100,000 records takes a few hundred milliseconds, far too slow for
     every ``/next``. The cache only supplies the order; correctness comes from
     the claim constraints, so a stale order can cost a retry but never a double
-    assignment. While one request rebuilds a stale order the others keep using
-    it. ``fresh=True`` (used when the cached head is used up, before answering
+    assignment. A stale order is rebuilt in a background thread while requests keep
+    using it. ``fresh=True`` (used when the cached head is used up, before answering
     "nothing left") rebuilds at once unless the order is under ``min_age`` old.
     """
 
@@ -164,18 +179,51 @@ class RankedQueue:
         if self._usable(ranking, fresh):
             return ranking  # type: ignore[return-value]  # _usable is False for None
         lock = self._lock(review_id)
-        if not lock.acquire(blocking=ranking is None or fresh):
-            return ranking  # type: ignore[return-value]  # not None: blocking when None
-        try:
+        bind = session.get_bind()
+        if ranking is not None and not fresh:
+            # Merely old: rebuild it in the background and keep serving this one meanwhile,
+            # so no reviewer waits for the ranking query. (A session bound to one
+            # connection rather than an engine cannot lend it to another thread.)
+            if not isinstance(bind, sa.Engine):
+                if lock.acquire(blocking=False):
+                    try:
+                        self._rebuild(session=session, review_id=review_id, required=required)
+                    finally:
+                        lock.release()
+                return self._rankings.get(review_id, ranking)
+            if lock.acquire(blocking=False):
+                thread = threading.Thread(
+                    target=self._rebuild_in_background,
+                    args=(lock, bind, review_id, required),
+                    name=f"rank-review-{review_id}",
+                    daemon=True,
+                )
+                try:
+                    thread.start()
+                except BaseException:
+                    lock.release()
+                    raise
+            return ranking
+        with lock:
             current = self._rankings.get(review_id)
             if self._usable(current, fresh):
                 return current  # type: ignore[return-value]
-            ids = rank_queue(
-                session=session, review_id=review_id, required=required, limit=self.head
-            )
-            built = Ranking(ids)
-            self._rankings[review_id] = built
-            return built
+            return self._rebuild(session=session, review_id=review_id, required=required)
+
+    def _rebuild(self, *, session: Session, review_id: int, required: int) -> Ranking:
+        ids = rank_queue(session=session, review_id=review_id, required=required, limit=self.head)
+        built = Ranking(ids)
+        self._rankings[review_id] = built
+        return built
+
+    def _rebuild_in_background(
+        self, lock: threading.Lock, bind: sa.Engine, review_id: int, required: int
+    ) -> None:
+        try:
+            with Session(bind) as session:
+                self._rebuild(session=session, review_id=review_id, required=required)
+        except Exception:  # the old order stays in use; the next request tries again
+            log.warning("re-ranking review %s failed", review_id, exc_info=True)
         finally:
             lock.release()
 
@@ -213,32 +261,62 @@ def renew(claim: Claim, *, lease: timedelta, now: datetime | None = None) -> Non
         claim.expires_at = (now or utcnow()) + lease
 
 
+@dataclass
+class Claimed:
+    """A claim with its record, and the record's machine screening when it came along.
+
+    ``machine_loaded`` tells a screening that is None because there is none from one
+    that was not looked up (then :func:`machine_screening` finds it).
+    """
+
+    claim: Claim
+    record: Record
+    machine: Screening | None = None
+    machine_loaded: bool = False
+
+
 def _lock_first_free(
     *, session: Session, review_id: int, candidates: list[int], wait: bool = False
-) -> int | None:
-    """PostgreSQL: lock the first candidate no other claim is working on, in one statement.
+) -> tuple[Record, Screening | None] | None:
+    """PostgreSQL: lock the first candidate no other claim is working on, and load it.
 
     Without this, every reviewer would queue behind the first one's uncommitted insert
     on the same top record (the unique index makes them wait); ``SKIP LOCKED`` passes
     over the records others are claiming this instant. The lock (on the record's
     membership row) is held until commit, which is a moment away. With ``wait`` the
     first candidate is waited for instead (the last look before "nothing left").
+    Withdrawn records are passed over. The one statement also returns the record and
+    its machine screening (as :func:`machine_screening` picks it), which the reviewer
+    is shown next, so the claim needs no further reads.
     """
     from sqlalchemy.dialects.postgresql import ARRAY
 
     ids = sa.bindparam("ids", candidates, type_=ARRAY(sa.Integer))
+    version = (
+        sa.select(col(Review.protocol_version)).where(col(Review.id) == review_id).scalar_subquery()
+    )
+    machine = (
+        select(Screening)
+        .where(col(Screening.review_id) == review_id, col(Screening.record_id) == col(Record.id))
+        .order_by(*_machine_order(col(Record.content_hash), version))
+        .limit(1)
+        .lateral("machine")
+    )
     stmt = (
-        sa.select(col(ReviewRecord.record_id))
+        sa.select(Record, aliased(Screening, machine))
+        .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
+        .outerjoin(machine, sa.true())
         .where(
             col(ReviewRecord.review_id) == review_id,
             col(ReviewRecord.record_id) == sa.func.any(ids),
+            col(Record.deleted).is_(False),
         )
         .order_by(sa.func.array_position(ids, col(ReviewRecord.record_id)))
         .limit(1)
-        .with_for_update(skip_locked=not wait, key_share=True)
+        .with_for_update(skip_locked=not wait, key_share=True, of=ReviewRecord)
     )
-    found = session.execute(stmt).scalar_one_or_none()
-    return int(found) if found is not None else None
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def _try_claim(
@@ -303,14 +381,40 @@ def claim_next(
     A reviewer never receives a record they already hold or decided (``uq_claim_user``);
     records they skipped come back only after everything else.
     """
+    got = claim_next_record(
+        session=session,
+        review_id=review_id,
+        user_id=user_id,
+        required=required,
+        lease=lease,
+        ranking=ranking,
+        now=now,
+        wait=wait,
+    )
+    return got.claim if got is not None else None
+
+
+def claim_next_record(
+    *,
+    session: Session,
+    review_id: int,
+    user_id: int,
+    required: int,
+    lease: timedelta,
+    ranking: Ranking | None = None,
+    now: datetime | None = None,
+    wait: bool = False,
+) -> Claimed | None:
+    """:func:`claim_next`, returning the claimed record (and on PostgreSQL its machine
+    screening) along with the claim, read by the statements that make the claim."""
     now = now or utcnow()
-    held = held_claim(session=session, review_id=review_id, user_id=user_id, now=now)
-    if held is not None:
-        renew(held, lease=lease, now=now)
-        return held
     if ranking is None:
         ranking = Ranking(rank_queue(session=session, review_id=review_id, required=required))
+    if ranking.start >= len(ranking.ids):
+        # No window to walk, whose query would also have noticed a held claim.
+        return _held(session=session, review_id=review_id, user_id=user_id, lease=lease, now=now)
     skipped: set[int] = set()  # filled while walking; they are tried again last
+    look_for_held = True
     for second_pass in (False, True):
         if second_pass and not skipped:
             break
@@ -333,15 +437,47 @@ def claim_next(
                 wait=wait,
                 lease=lease,
                 now=now,
+                look_for_held=look_for_held,
             )
+            if claimed is HOLDS:
+                held = _held(
+                    session=session, review_id=review_id, user_id=user_id, lease=lease, now=now
+                )
+                if held is not None:
+                    return held
+                # the lease ended this instant: walk on as if there had been none
+                look_for_held = False
+                index -= len(window)
+                continue
+            look_for_held = False
             skipped |= skips
-            if isinstance(claimed, Claim):
+            if isinstance(claimed, Claimed):
                 return claimed
             if leading and not second_pass and claimed == len(window):
                 ranking.start = max(ranking.start, index)
             else:
                 leading = False
     return None
+
+
+def _held(
+    *, session: Session, review_id: int, user_id: int, lease: timedelta, now: datetime
+) -> Claimed | None:
+    """The caller's held claim, renewed, with its record."""
+    held = held_claim(session=session, review_id=review_id, user_id=user_id, now=now)
+    if held is None:
+        return None
+    renew(held, lease=lease, now=now)
+    record = session.get(Record, held.record_id)
+    assert record is not None  # claims go with their record (ON DELETE CASCADE)
+    return Claimed(held, record)
+
+
+class _Holds:
+    """What :func:`_claim_in_chunk` returns when the caller already holds a claim."""
+
+
+HOLDS = _Holds()
 
 
 def _claim_in_chunk(
@@ -355,11 +491,14 @@ def _claim_in_chunk(
     lease: timedelta,
     wait: bool = False,
     now: datetime,
-) -> tuple[Claim | int, set[int]]:
+    look_for_held: bool = False,
+) -> tuple[Claimed | int | _Holds, set[int]]:
     """Claim within one window of the order.
 
-    Returns the claim, or else how many records of the window are fully decided;
-    plus the records of the window this reviewer skipped (one query reads both).
+    Returns the claim, or else how many records of the window are fully decided; plus
+    the records of the window this reviewer skipped (one query reads both). With
+    ``look_for_held`` the same query also looks for a lease the caller holds anywhere
+    in the review, and when there is one returns ``HOLDS`` without claiming anything.
     """
     claims = sa.select(
         col(Claim.record_id),
@@ -367,7 +506,7 @@ def _claim_in_chunk(
         col(Claim.user_id),
         col(Claim.status),
         col(Claim.expires_at),
-    ).where(col(Claim.review_id) == review_id, col(Claim.record_id).in_(chunk))
+    ).where(col(Claim.review_id) == review_id, among(Claim.record_id, chunk, session))
     skips = sa.select(
         col(Skip.record_id),
         sa.literal(0),
@@ -377,14 +516,32 @@ def _claim_in_chunk(
     ).where(
         col(Skip.review_id) == review_id,
         col(Skip.user_id) == user_id,
-        col(Skip.record_id).in_(chunk),
+        among(Skip.record_id, chunk, session),
     )
+    parts = [claims, skips]
+    if look_for_held:
+        parts.append(
+            sa.select(
+                col(Claim.record_id),
+                col(Claim.slot),
+                col(Claim.user_id),
+                sa.literal("held"),
+                col(Claim.expires_at),
+            ).where(
+                col(Claim.review_id) == review_id,
+                col(Claim.user_id) == user_id,
+                col(Claim.status) == "active",
+                col(Claim.expires_at) > now,
+            )
+        )
     held: dict[int, set[int]] = {}
     expired: set[int] = set()
     done: dict[int, int] = {}
     mine: set[int] = set()
     skipped: set[int] = set()
-    for record_id, slot, holder, status, expires_at in session.execute(sa.union_all(claims, skips)):
+    for record_id, slot, holder, status, expires_at in session.execute(sa.union_all(*parts)):
+        if status == "held":
+            return HOLDS, set()
         if status == "skipped":
             skipped.add(record_id)
             continue
@@ -408,13 +565,22 @@ def _claim_in_chunk(
     candidates = list(free)
     postgres = session.get_bind().dialect.name == "postgresql"
     while candidates:
+        found: Claimed | None = None
         if postgres:
-            record_id_or_none = _lock_first_free(
-                session=session, review_id=review_id, candidates=candidates, wait=wait
+            # A few candidates at a time: the first free one is nearly always among them.
+            locked = _lock_first_free(
+                session=session,
+                review_id=review_id,
+                candidates=candidates[:LOCK_SLICE],
+                wait=wait,
             )
-            if record_id_or_none is None:
-                break  # every remaining candidate is being claimed by someone else
-            record_id = record_id_or_none
+            if locked is None:
+                # every one of these is withdrawn or being claimed by someone else
+                candidates = candidates[LOCK_SLICE:]
+                continue
+            record, machine = locked
+            assert record.id is not None
+            record_id = record.id
             candidates = candidates[candidates.index(record_id) + 1 :]
         else:
             record_id = candidates.pop(0)
@@ -430,12 +596,16 @@ def _claim_in_chunk(
         )
         if claim is None:
             continue
-        record = session.get(Record, record_id)
-        if record is None or record.deleted:  # withdrawn since the order was computed
-            session.delete(claim)
-            session.flush()
-            continue
-        return claim, skipped
+        if postgres:
+            found = Claimed(claim, record, machine, machine_loaded=True)
+        else:
+            loaded = session.get(Record, record_id)
+            if loaded is None or loaded.deleted:  # withdrawn since the order was computed
+                session.delete(claim)
+                session.flush()
+                continue
+            found = Claimed(claim, loaded)
+        return found, skipped
     return fully_done, skipped
 
 
@@ -502,20 +672,33 @@ def record_decision(
     """Store a decision; a reviewer's second one replaces the first, which stays on file."""
     validate_decision(decision, reasons, criteria)
     now = now or utcnow()
-    claim = claim_of(session=session, review_id=review_id, record_id=record_id, user_id=user_id)
-    if claim is None:
+    # The claim and the decision it replaces (if any), in one query.
+    rows = session.exec(
+        select(Claim, Decision)
+        .outerjoin(
+            Decision,
+            sa.and_(
+                col(Decision.review_id) == col(Claim.review_id),
+                col(Decision.record_id) == col(Claim.record_id),
+                col(Decision.user_id) == col(Claim.user_id),
+                col(Decision.is_current).is_(True),
+            ),
+        )
+        .where(Claim.review_id == review_id, Claim.record_id == record_id, Claim.user_id == user_id)
+    ).all()
+    if not rows:
         raise NotClaimed(
             f"record {record_id} is not claimed by you in this review (its lease may have "
             "lapsed and gone to someone else); claim records with POST /next"
         )
-    previous = current_decision(
-        session=session, review_id=review_id, record_id=record_id, user_id=user_id
-    )
-    if previous is not None:
-        previous.is_current = False
-        previous.ended_at = now
-        previous.end_reason = "replaced"
-        session.add(previous)
+    claim = rows[0][0]
+    previous = [d for _, d in rows if d is not None]
+    for old in previous:
+        old.is_current = False
+        old.ended_at = now
+        old.end_reason = "replaced"
+        session.add(old)
+    if previous:
         session.flush()  # end the old row before the partial unique index sees the new one
     row = Decision(
         review_id=review_id,
@@ -808,3 +991,32 @@ def screenings_of(*, session: Session, review_id: int, record_id: int) -> list[S
             .order_by(col(Screening.created_at).desc(), col(Screening.id).desc())
         )
     )
+
+
+def _machine_order(content_hash: Any, protocol_version: Any) -> list[Any]:
+    """The screening shown with a record: its current content and protocol's, else the newest."""
+    current = sa.and_(
+        col(Screening.content_hash) == content_hash,
+        col(Screening.protocol_version) == protocol_version,
+    )
+    return [
+        sa.case((current, 0), else_=1),
+        col(Screening.created_at).desc(),
+        col(Screening.id).desc(),
+    ]
+
+
+def machine_screening(
+    *, session: Session, review_id: int, record: Record, protocol_version: str
+) -> Screening | None:
+    """The screening of the record's current content and protocol, else the newest one.
+
+    The same choice as ``views.current_screening`` over :func:`screenings_of`, in one
+    row instead of the record's whole screening history.
+    """
+    return session.exec(
+        select(Screening)
+        .where(Screening.review_id == review_id, Screening.record_id == record.id)
+        .order_by(*_machine_order(record.content_hash, protocol_version))
+        .limit(1)
+    ).first()

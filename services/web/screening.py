@@ -75,16 +75,15 @@ def record_payload(
 
 def claim_next(
     *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
-) -> tuple[Record, Claim] | None:
+) -> queue.Claimed | None:
     """Claim from the cached order; before saying "nothing left", look again at a fresh one,
     this time waiting for records that others are claiming at this very moment."""
     assert user.id is not None
-    claim = None
     for last_look in (False, True):
         ranking = ranked.get(
             session=session, review_id=ctx.id, required=ctx.required, fresh=last_look
         )
-        claim = queue.claim_next(
+        got = queue.claim_next_record(
             session=session,
             review_id=ctx.id,
             user_id=user.id,
@@ -93,13 +92,9 @@ def claim_next(
             ranking=ranking,
             wait=last_look,
         )
-        if claim is not None:
-            break
-    if claim is None:
-        return None
-    record = session.get(Record, claim.record_id)
-    assert record is not None
-    return record, claim
+        if got is not None:
+            return got
+    return None
 
 
 def next_payload(
@@ -113,11 +108,17 @@ def next_payload(
     session.commit()
     if got is None:
         return None
-    record, claim = got
-    record_dict = views.record_json(record)
-    screenings = queue.screenings_of(session=session, review_id=ctx.id, record_id=claim.record_id)
-    record_dict["machine"] = views.machine_json(views.current_screening(record, screenings, ctx))
-    record_dict["claim"] = views.claim_json(claim)
+    machine = got.machine
+    if not got.machine_loaded:
+        machine = queue.machine_screening(
+            session=session,
+            review_id=ctx.id,
+            record=got.record,
+            protocol_version=ctx.review.protocol_version,
+        )
+    record_dict = views.record_json(got.record)
+    record_dict["machine"] = views.machine_json(machine)
+    record_dict["claim"] = views.claim_json(got.claim)
     record_dict["criteria"] = ctx.criteria
     return record_dict
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -80,3 +81,28 @@ def test_claim_next_without_cache_and_lease(env: Env) -> None:
         assert queue.rank_queue(session=s, review_id=rev.id, required=2) == []
         counts = queue.counts(session=s, review_id=rev.id, required=2)
         assert (counts["included"], counts["screened"], counts["remaining"]) == (1, 1, 0)
+
+
+def test_ranked_queue_rebuilds_a_stale_order_in_the_background(env: Env) -> None:
+    proto = f.protocol()
+    with env.session() as s:
+        rev = f.review(s, proto)
+        first = f.record(s, rev, "1", p_include=0.5)
+        s.commit()
+        assert rev.id is not None
+        ranked = queue.RankedQueue(ttl=0.0)
+        built = ranked.get(session=s, review_id=rev.id, required=1)
+        assert built.ids == [first.id]
+        better = f.record(s, rev, "2", p_include=0.9)
+        s.commit()
+        # stale: the old order is served at once while a thread computes the new one
+        assert ranked.get(session=s, review_id=rev.id, required=1) is built
+        for thread in threading.enumerate():
+            if thread.name == f"rank-review-{rev.id}":
+                thread.join(timeout=30)
+        assert ranked._rankings[rev.id].ids == [better.id, first.id]
+        # a fresh order is computed on the spot
+        assert ranked.get(session=s, review_id=rev.id, required=1, fresh=True).ids == [
+            better.id,
+            first.id,
+        ]
