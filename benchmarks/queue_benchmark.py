@@ -6,7 +6,9 @@
 Target (issue 4): p99 under 50 ms for next + decision with 50 concurrent reviewers
 on PostgreSQL with 100,000 records. A reviewer reads each record before deciding
 (``--think`` seconds on average, as people do); ``--think 0`` runs them back to
-back, which measures saturation throughput rather than a reviewer's wait. The
+back, which measures saturation throughput rather than a reviewer's wait. Each
+reviewer starts at a random point of one reading time, as people do; ``--lockstep``
+makes all of them send their first measured request at the same instant. The
 records carry machine screenings so the queue is ranked by ``p_include``. The data
 goes into a fresh PostgreSQL schema that is dropped afterwards; the server runs in
 its own process (``--workers`` uvicorn processes) and the reviewers are spread over
@@ -85,7 +87,7 @@ def load(url: str, protocol_file: Path, records: int, reviewers: int) -> list[st
         with engine.begin() as conn:
             for lo in range(0, records, batch):
                 ids = range(lo + 1, min(records, lo + batch) + 1)
-                rows = []
+                rows: list[dict[str, Any]] = []
                 for i in ids:
                     title = f"Record {i}: low-dose psilocybin and mood"
                     abstract = f"Abstract of record {i}. We studied psilocybin at a low dose."
@@ -202,14 +204,23 @@ def free_port() -> int:
 
 
 def reviewer(
-    base: str, token: str, start_at: float, stop_at: float, think: float, seed: int
+    base: str,
+    token: str,
+    start_at: float,
+    stop_at: float,
+    think: float,
+    seed: int,
+    lockstep: bool = False,
 ) -> list[tuple[float, float]]:
     """One reviewer: claim, read ``think`` s (jittered), decide; returns (next ms, decision ms)."""
     rng = random.Random(seed)
     out: list[tuple[float, float]] = []
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
         c.post(f"/api/v1/reviews/{SLUG}/next").raise_for_status()  # warm up; held until decided
-        time.sleep(max(0.0, start_at - time.time()))
+        # Reviewers do not start in lockstep: each begins at a random point of one reading
+        # time (with --lockstep all 50 fire their first request in the same instant).
+        offset = 0.0 if lockstep else rng.uniform(0.0, think)
+        time.sleep(max(0.0, start_at + offset - time.time()))
         while time.time() < stop_at:
             t0 = time.perf_counter()
             r = c.post(f"/api/v1/reviews/{SLUG}/next")
@@ -232,11 +243,17 @@ def reviewer(
 
 
 def client_process(
-    base: str, tokens: list[str], start_at: float, stop_at: float, think: float
+    base: str,
+    tokens: list[str],
+    start_at: float,
+    stop_at: float,
+    think: float,
+    lockstep: bool = False,
+    seed: int = 0,
 ) -> list[Any]:
     with ThreadPoolExecutor(len(tokens)) as pool:
         futures = [
-            pool.submit(reviewer, base, t, start_at, stop_at, think, i)
+            pool.submit(reviewer, base, t, start_at, stop_at, think, seed + i, lockstep)
             for i, t in enumerate(tokens)
         ]
         return [x for f in futures for x in f.result()]
@@ -259,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=2.0,
         help="mean seconds a reviewer reads a record before deciding (0: back-to-back)",
+    )
+    parser.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="all reviewers send their first measured request at the same instant",
     )
     parser.add_argument("--database-url", default=DEFAULT_URL)
     args = parser.parse_args(argv)
@@ -283,8 +305,17 @@ def main(argv: list[str] | None = None) -> int:
             groups = [tokens[i :: args.client_procs] for i in range(args.client_procs)]
             with ProcessPoolExecutor(args.client_procs) as pool:
                 futures = [
-                    pool.submit(client_process, base, g, start_at, stop_at, args.think)
-                    for g in groups
+                    pool.submit(
+                        client_process,
+                        base,
+                        g,
+                        start_at,
+                        stop_at,
+                        args.think,
+                        args.lockstep,
+                        100 * n,
+                    )
+                    for n, g in enumerate(groups)
                     if g
                 ]
                 rounds = [x for f in futures for x in f.result()]
@@ -303,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         "reviewers": args.reviewers,
         "server_workers": args.workers,
         "think_seconds": args.think,
+        "lockstep_start": args.lockstep,
         "rounds": len(rounds),
         "rounds_per_second": round(len(rounds) / args.duration, 1),
         "next_plus_decision_ms": {
