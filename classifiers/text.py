@@ -241,11 +241,51 @@ def _required(items: list[Any]) -> set[str] | None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity (a dict key per Doc)
+class _Fixed:
+    """Terms that start with a word followed by fixed text (``controlled trial``).
+
+    They can only start where the text starts with one of ``prefixes`` at a word start,
+    found with ``str.find`` on their common start; and only in a field that has the word
+    ``guard`` (a whole word inside every one of the prefixes, None: no such word), so
+    ``in this review`` is not looked for in a field without the word ``review``.
+    """
+
+    guard: str | None
+    common: str
+    prefixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _fixed(guard: str | None, prefixes: tuple[str, ...]) -> _Fixed:
+    """One shared ``_Fixed`` per (guard, prefixes), so Docs cache its positions once."""
+    return _Fixed(guard, os.path.commonprefix(list(prefixes)), prefixes)
+
+
+def _fixed_groups(prefixes: set[tuple[str, bool]]) -> tuple[_Fixed, ...]:
+    """The (prefix, complete) of one word's terms, grouped by the word each one guarantees.
+
+    A prefix's guard is its longest whole word after the first: a word run followed by
+    more of the prefix, or ending a complete prefix (whole-word terms end at a word end).
+    """
+    groups: dict[str | None, set[str]] = {}
+    for prefix, complete in prefixes:
+        runs = list(_WORD.finditer(prefix))[1:]
+        whole = sorted(
+            (-len(m.group()), m.group()) for m in runs if m.end() < len(prefix) or complete
+        )
+        groups.setdefault(whole[0][1] if whole else None, set()).add(prefix)
+    return tuple(
+        _fixed(g, tuple(sorted(ps)))
+        for g, ps in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity (a dict key per Doc)
 class _ScanPlan:
     # A whole-word vocabulary's terms that start with a word: the text's word there must be
     # exactly this one (and the text there start with one of the prefixes, if given).
-    # word -> None (the word alone) or (the common start of its prefixes, the prefixes)
-    words: dict[str, tuple[str, tuple[str, ...]] | None]
+    # word -> None (the word alone) or the groups of its terms' prefixes
+    words: dict[str, tuple[_Fixed, ...] | None]
     word_set: frozenset[str]
     # ... or must begin with one of these (terms such as ``receiv\\w*``).
     word_starts: tuple[str, ...]
@@ -272,7 +312,7 @@ def _scan_plan(
             return None  # a term may match the empty string: keep finditer's semantics
     except Exception:
         return None
-    words: dict[str, set[str] | None] = {}
+    words: dict[str, set[tuple[str, bool]] | None] = {}
     word_starts: set[str] = set()
     other: set[str] = set()
     loose: list[str] = []
@@ -298,7 +338,7 @@ def _scan_plan(
                 if lead.end() == len(prefix):
                     words[word] = None  # the word alone
                 elif word not in words or words[word] is not None:
-                    words.setdefault(word, set()).add(prefix)  # type: ignore[union-attr]
+                    words.setdefault(word, set()).add((prefix, complete))  # type: ignore[union-attr]
             else:
                 word_starts.add(prefix)
     loose_pattern = None
@@ -308,10 +348,7 @@ def _scan_plan(
         except re.error:
             return None
     return _ScanPlan(
-        {
-            w: (os.path.commonprefix(sorted(v)), tuple(sorted(v))) if v is not None else None
-            for w, v in sorted(words.items())
-        },
+        {w: _fixed_groups(v) if v is not None else None for w, v in sorted(words.items())},
         frozenset(words),
         tuple(sorted(word_starts)),
         tuple(sorted(other)),
@@ -428,7 +465,8 @@ def _node_starts(name: str, av: Any) -> _Starts | None:
         inner = _starts(list(sub))
         if inner is None:
             return None
-        once = low == 1 and high == 1
+        # at most once: each way through (skipped, or one complete inner text) goes on
+        once = high == 1
         body = [(text, complete and once) for text, complete in inner]
         return [("", True), *body] if low == 0 else body
     return None
@@ -470,7 +508,7 @@ class Doc:
         self.low: dict[str, str] = {k: lower_text(v) for k, v in self.texts.items()}
         self._memo: dict[tuple[re.Pattern[str], tuple[str, ...] | None], list[Hit]] = {}
         self._words: dict[str, tuple[set[str], list[str]]] = {}
-        self._positions: dict[tuple[str, str], list[int]] = {}
+        self._positions: dict[tuple[str, str | _Fixed], list[int]] = {}
         self._candidates: dict[tuple[_ScanPlan, str], list[int]] = {}
         self.sentences: list[Sentence] = []
         self._starts: dict[str, tuple[list[int], int]] = {}
@@ -569,6 +607,24 @@ class Doc:
             self._positions[key] = found
         return found
 
+    def _fixed_at(self, name: str, fixed: _Fixed) -> list[int]:
+        """Word-start positions of the field where one of ``fixed.prefixes`` begins."""
+        key = (name, fixed)
+        found = self._positions.get(key)
+        if found is None:
+            text = self.low[name]
+            common, prefixes = fixed.common, fixed.prefixes
+            found = []
+            pos = text.find(common)
+            while pos >= 0:
+                if (pos == 0 or not _is_word_char(text[pos - 1])) and text.startswith(
+                    prefixes, pos
+                ):
+                    found.append(pos)
+                pos = text.find(common, pos + 1)
+            self._positions[key] = found
+        return found
+
     def _candidates_in(self, plan: _ScanPlan, name: str) -> list[int]:
         """Sorted positions of ``self.low[name]`` at which a term of ``plan`` may start."""
         key = (plan, name)
@@ -584,14 +640,9 @@ class Doc:
                 if entry is None:
                     starts.extend(self._word_at(name, word))
                     continue
-                common, prefixes = entry  # look for the (longer) prefixes themselves
-                pos = text.find(common)
-                while pos >= 0:
-                    if (pos == 0 or not _is_word_char(text[pos - 1])) and text.startswith(
-                        prefixes, pos
-                    ):
-                        starts.append(pos)
-                    pos = text.find(common, pos + 1)
+                for fixed in entry:  # look for the (longer) prefixes themselves
+                    if fixed.guard is None or fixed.guard in words:
+                        starts.extend(self._fixed_at(name, fixed))
             for prefix in plan.word_starts:
                 i = bisect_left(ordered, prefix)
                 while i < len(ordered) and ordered[i].startswith(prefix):
