@@ -357,6 +357,35 @@ def _scan_plan(
     )
 
 
+# ASCII bytes that are not ``\\w`` characters become spaces; bytes of other characters stay.
+_NON_WORD_TO_SPACE = bytes(
+    [c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(128)] + list(range(128, 256))
+)
+
+
+def _word_set(text: str) -> set[str]:
+    """``set(re.findall(r"\\w+", text))``, about twice as fast.
+
+    Every ASCII character that is not a word character is turned into a space (a bytes
+    translation) and the text split on whitespace; a piece with other characters in it
+    (some of which may not be word characters, such as ``–``) is split by the regular
+    expression after all.
+    """
+    try:
+        pieces = set(text.encode().translate(_NON_WORD_TO_SPACE).decode().split())
+    except UnicodeError:  # lone surrogates
+        return set(_WORD.findall(text))
+    if text.isascii():
+        return pieces
+    words: set[str] = set()
+    for piece in pieces:
+        if piece.isascii():
+            words.add(piece)
+        else:
+            words.update(_WORD.findall(piece))
+    return words
+
+
 def _is_word_char(ch: str) -> bool:
     """Whether ``ch`` is a ``\\w`` character (the definition of ``re`` for str patterns)."""
     return ch.isalnum() or ch == "_"
@@ -583,7 +612,7 @@ class Doc:
         """The field's distinct words (``\\w+`` runs), as a set and sorted."""
         index = self._words.get(name)
         if index is None:
-            words = set(_WORD.findall(self.low[name]))
+            words = _word_set(self.low[name])
             index = (words, sorted(words))
             self._words[name] = index
         return index
