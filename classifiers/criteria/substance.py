@@ -125,6 +125,8 @@ SUBJECT_CUES: tuple[str, ...] = (
     r"marmosets?",
 )
 
+_INDEX_CACHE_SIZE = 20_000  # MeSH headings and keywords remembered per criterion
+
 
 class SubstanceCriterion:
     """Is the configured substance administered, or its use the studied exposure?"""
@@ -157,6 +159,7 @@ class SubstanceCriterion:
         except re.error as exc:
             raise p.error("contrast_cues", f"invalid regular expression: {exc}") from None
         self._free_after = re.compile(r"^-?(free|naive|naïve)\b", re.IGNORECASE)
+        self._index_kinds: dict[str, tuple[bool, bool]] = {}
         p.finish()
 
     # ------------------------------------------------------------------ helpers
@@ -194,18 +197,28 @@ class SubstanceCriterion:
 
     def _index_names(self, record: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         names = list_field(record, "mesh_terms") + list_field(record, "keywords")
-        low = [lower_text(n) for n in names]
-        target = [
-            n
-            for n, x in zip(names, low, strict=True)
-            if self._terms.search(x) or self._index_terms.search(x)
-        ]
-        rival = [
-            n
-            for n, x in zip(names, low, strict=True)
-            if self._others.search(x) or self._related.search(x)
-        ]
+        kinds = [self._index_kind(n) for n in names]
+        target = [n for n, (is_target, _) in zip(names, kinds, strict=True) if is_target]
+        rival = [n for n, (_, is_rival) in zip(names, kinds, strict=True) if is_rival]
         return target, rival
+
+    def _index_kind(self, name: str) -> tuple[bool, bool]:
+        """Whether a MeSH heading or keyword names the substance, and whether a rival.
+
+        Remembered per criterion: the same headings ("Humans", "Male") recur in most
+        records, and each costs four vocabulary searches.
+        """
+        kind = self._index_kinds.get(name)
+        if kind is None:
+            x = lower_text(name)
+            kind = (
+                bool(self._terms.search(x) or self._index_terms.search(x)),
+                bool(self._others.search(x) or self._related.search(x)),
+            )
+            if len(self._index_kinds) >= _INDEX_CACHE_SIZE:
+                self._index_kinds.clear()
+            self._index_kinds[name] = kind
+        return kind
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, record: dict[str, Any]) -> CriterionResult:  # noqa: C901 - a rule list
