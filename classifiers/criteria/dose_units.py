@@ -37,6 +37,9 @@ DOSE_PATTERN = re.compile(
     rf"[0-9](?P<numbers>[0-9.,·]*(?:{_LIST_SEPARATOR}[0-9][0-9.,·]*){{0,8}})"
     rf"(?:\s*|-)(?:{_MASS})(?:{_PER}|{_KG_EXPONENT})?(?![A-Za-z0-9µμ])"
 )
+# Every dose has a digit, "." "," or "·" (the end of its numbers), optional space or a
+# hyphen, then the start of a mass unit: texts without one (most) are not scanned.
+_MAYBE_DOSE = re.compile(r"[0-9.,·](?:\s*|-)(?:m[gic]|[µμu]g|g)")
 _GLUED = re.compile(r"[\w.,·-]")
 _SINGLE_NUMBER = re.compile(_NUMBER)
 _TO_MG = {"mg": 1.0, "µg": 1e-3, "g": 1e3}
@@ -57,6 +60,8 @@ class DoseMention:
 def find_doses(text: str, field: str) -> list[DoseMention]:
     """All dose statements of ``text``; a list like "0.03, 0.1 and 0.3 mg/kg" is one mention."""
     found: list[DoseMention] = []
+    if _MAYBE_DOSE.search(text) is None:
+        return found
     for match in DOSE_PATTERN.finditer(text):
         if match.start() > 0 and _GLUED.match(text, match.start() - 1):
             continue
