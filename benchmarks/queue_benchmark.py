@@ -117,6 +117,7 @@ def load(url: str, protocol_file: Path, records: int, reviewers: int) -> list[st
                             "review_id": review_id,
                             "record_id": r["id"],
                             "added_at": now - timedelta(seconds=r["id"]),
+                            "priority": ((r["id"] * 7919) % 10007) / 10007,
                         }
                         for r in rows
                     ],

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+UNSCREENED = -1.0  # queue priority of a record the machine has not screened
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -112,9 +114,23 @@ class Sweep(SQLModel, table=True):
 
 
 class ReviewRecord(SQLModel, table=True):
-    """Membership of a record in a review; ``last_sweep_id`` lets an interrupted sweep resume."""
+    """Membership of a record in a review; ``last_sweep_id`` lets an interrupted sweep resume.
+
+    ``priority`` is the current machine ``p_include`` (UNSCREENED, below any probability,
+    before screening), kept here so the reviewer queue is one index scan instead of a
+    join and sort over all the review's records.
+    """
 
     __tablename__ = "review_records"
+    __table_args__ = (
+        sa.Index(
+            "ix_review_records_queue_order",
+            "review_id",
+            "priority",
+            "added_at",
+            "record_id",
+        ),
+    )
 
     review_id: int = Field(
         sa_column=sa.Column(
@@ -128,6 +144,9 @@ class ReviewRecord(SQLModel, table=True):
     )
     first_sweep_id: int | None = Field(default=None)
     last_sweep_id: int | None = Field(default=None, index=True)
+    priority: float = Field(
+        default=-1.0, sa_column=sa.Column(sa.Float, nullable=False, server_default="-1")
+    )
     added_at: datetime = _ts()
 
 

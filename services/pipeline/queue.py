@@ -116,16 +116,16 @@ def rank_queue(
     stmt = (
         sa.select(col(ReviewRecord.record_id))
         .join(Record, col(Record.id) == ReviewRecord.record_id)
-        .join(Review, col(Review.id) == ReviewRecord.review_id)
-        .outerjoin(Screening, current_screening_join(review_id))
         .where(
             col(ReviewRecord.review_id) == review_id,
             col(Record.deleted).is_(False),
             col(ReviewRecord.record_id).not_in(done),
             col(ReviewRecord.record_id).not_in(resolved),
         )
+        # ReviewRecord.priority is the current screening's p_include (UNSCREENED before
+        # screening), so this walks ix_review_records_queue_order instead of sorting.
         .order_by(
-            col(Screening.p_include).desc().nulls_last(),
+            col(ReviewRecord.priority).desc(),
             col(ReviewRecord.added_at).desc(),
             col(ReviewRecord.record_id).desc(),
         )

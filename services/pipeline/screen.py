@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from classifiers.screen import Screener
 from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
@@ -78,9 +78,11 @@ def screen_pending(
         if not rows:
             return screened
         now = utcnow()
+        priorities: list[dict[str, Any]] = []
         for row in rows:
             data = {name: row.data.get(name) for name in EXPORT_FIELDS}
             result = screener.screen(data)
+            priorities.append({"rid": row.id, "p": result.p_include})
             session.add(
                 Screening(
                     review_id=review.id,
@@ -93,8 +95,22 @@ def screen_pending(
                     created_at=now,
                 )
             )
+        set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
         screened += len(rows)
+
+
+def set_priorities(*, session: Session, review_id: int, priorities: list[dict[str, Any]]) -> None:
+    """Copy the newest ``p_include`` (``rid``, ``p``) onto the queue's ordering column."""
+    if not priorities:
+        return
+    table = SQLModel.metadata.tables["review_records"]  # Core, so executemany stays plain
+    session.execute(
+        table.update()
+        .where(table.c.review_id == review_id, table.c.record_id == sa.bindparam("rid"))
+        .values(priority=sa.bindparam("p")),
+        priorities,
+    )
 
 
 def latest_screenings(

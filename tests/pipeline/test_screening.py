@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from services.cli import main
-from services.db.models import Screening
+from services.db.models import ReviewRecord, Screening
 from services.pipeline.export import export_jsonl
 from services.pipeline.jobs import screen_review, sweep_review
 from services.runtime import build_runtime
@@ -82,6 +82,12 @@ def test_sweep_screens_new_records_and_export_carries_the_verdicts(
         assert evidence and all(
             include[e["field"]][e["start"] : e["end"]] == e["text"] for e in evidence
         )
+
+        # The queue's ordering column carries the current p_include of each record.
+        with runtime.sessions() as session:
+            priorities = {rr.record_id: rr.priority for rr in session.exec(select(ReviewRecord))}
+            current = {s.record_id: s.p_include for s in session.exec(select(Screening))}
+        assert priorities == current
 
         # Nothing new: screening again adds nothing.
         assert screen_review(runtime, "psilocybin-microdosing") == 0

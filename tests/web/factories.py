@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
+from services.db.models import UNSCREENED, Record, Review, ReviewRecord, Screening, utcnow
 from services.protocols import CriterionSpec, Protocol
 from services.web.accounts import create_user
 
@@ -75,7 +75,14 @@ def record(
     session.flush()
     assert rev.id is not None and row.id is not None
     added = utcnow() - timedelta(days=age_days)
-    session.add(ReviewRecord(review_id=rev.id, record_id=row.id, added_at=added))
+    session.add(
+        ReviewRecord(
+            review_id=rev.id,
+            record_id=row.id,
+            added_at=added,
+            priority=UNSCREENED if p_include is None else p_include,
+        )
+    )
     if p_include is not None:
         session.add(
             Screening(
