@@ -291,7 +291,8 @@ class _ScanPlan:
     word_starts: tuple[str, ...]
     other_prefixes: tuple[str, ...]  # anywhere (found with str.find)
     loose: re.Pattern[str] | None  # the terms without a literal start, unanchored
-    loose_literals: tuple[str, ...] | None  # one of these occurs when ``loose`` can match
+    # one of these occurs when ``loose`` can match; each with a word it has (see _inner_word)
+    loose_literals: tuple[tuple[str, str | None], ...] | None
 
 
 _SCANS: dict[re.Pattern[str], _ScanPlan] = {}
@@ -353,7 +354,9 @@ def _scan_plan(
         tuple(sorted(word_starts)),
         tuple(sorted(other)),
         loose_pattern,
-        tuple(sorted(loose_literals)) if loose_literals is not None else None,
+        tuple((lit, _inner_word(lit)) for lit in sorted(loose_literals))
+        if loose_literals is not None
+        else None,
     )
 
 
@@ -384,6 +387,16 @@ def _word_set(text: str) -> set[str]:
         else:
             words.update(_WORD.findall(piece))
     return words
+
+
+def _inner_word(literal: str) -> str | None:
+    """The longest word of ``literal`` with a non-word character on both sides within it.
+
+    Wherever ``literal`` occurs, that word occurs as a whole word: a field without it in
+    its word index cannot contain ``literal`` (a set look-up instead of a substring scan).
+    """
+    inner = [m.group() for m in _WORD.finditer(literal) if m.start() > 0 and m.end() < len(literal)]
+    return max(inner, key=len) if inner else None
 
 
 def _is_word_char(ch: str) -> bool:
@@ -654,6 +667,12 @@ class Doc:
             self._positions[key] = found
         return found
 
+    def _has_literal(self, name: str, literals: tuple[tuple[str, str | None], ...]) -> bool:
+        """Whether the field contains one of ``literals`` (each with its inner word or None)."""
+        text = self.low[name]
+        words = self._word_index(name)[0]
+        return any((word is None or word in words) and lit in text for lit, word in literals)
+
     def _candidates_in(self, plan: _ScanPlan, name: str) -> list[int]:
         """Sorted positions of ``self.low[name]`` at which a term of ``plan`` may start."""
         key = (plan, name)
@@ -684,7 +703,7 @@ class Doc:
                 pos = text.find(prefix, pos + 1)
         loose = plan.loose
         if loose is not None and (
-            plan.loose_literals is None or any(lit in text for lit in plan.loose_literals)
+            plan.loose_literals is None or self._has_literal(name, plan.loose_literals)
         ):
             m = loose.search(text)
             while m is not None:
