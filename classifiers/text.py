@@ -26,9 +26,7 @@ from classifiers.types import TEXT_FIELDS, Evidence
 # abbreviations ("e.g.", "vs.", "approx.") do not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "Fig.", "no.", "spp.", "sp.")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|\n+")
-_BOUNDARY_AT = re.compile(r"[.!?\n]")
-_GAP = re.compile(r"\s+(?=[\"'(\[A-Z0-9])")
-_NEWLINES = re.compile(r"\n+")
+_SPLIT = re.compile(r"[.!?\n](?:(?<=[.!?])(\s+)(?=[\"'(\[A-Z0-9])|(?<=\n)\n*)")
 
 
 def text_fields(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -42,26 +40,18 @@ def text_fields(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Half-open (start, end) spans of the sentences of ``text``, whitespace trimmed."""
     # The same boundaries as ``_BOUNDARY.finditer`` (a lookbehind at the start of a
-    # pattern makes the engine try every position), found from the few characters a
-    # boundary can follow or start with. No boundary match is ever skipped for an
+    # pattern makes the engine try every position): ``_SPLIT`` starts at the . ! ? or
+    # line break itself, so the engine skips to those characters, and its gap group is
+    # the boundary ``_BOUNDARY`` matches. No boundary match is ever skipped for an
     # abbreviation: a match is whitespace, so ``match.group().strip()`` is always empty.
     spans: list[tuple[int, int]] = []
-    start = pos = 0
-    while True:
-        found = _BOUNDARY_AT.search(text, pos)
-        if found is None:
-            break
-        at = found.start()
-        if text[at] == "\n":  # after a line break that does not follow . ! ?
-            gap = _NEWLINES.match(text, at)
-        else:  # . ! ? then whitespace before a sentence start
-            gap = _GAP.match(text, at + 1)
-            if gap is None:
-                pos = at + 1
-                continue
-        assert gap is not None
-        _append_trimmed(text, start, gap.start(), spans)
-        start = pos = gap.end()
+    start = 0
+    for found in _SPLIT.finditer(text):
+        gap = found.start(1)
+        if gap < 0:  # a line break that does not follow . ! ?
+            gap = found.start()
+        _append_trimmed(text, start, gap, spans)
+        start = found.end()
     _append_trimmed(text, start, len(text), spans)
     return spans
 
@@ -557,8 +547,9 @@ class Doc:
         for name, text in self.texts.items():
             first = len(self.sentences)
             section = "title" if name == "title" else "body"
+            labelled = name != "title" and ":" in text  # every section label ends with ":"
             for i, (start, end) in enumerate(sentence_spans(text)):
-                if name != "title":
+                if labelled:
                     label = _SECTION_LABEL.match(text, start)
                     if label:
                         section = _SECTION_KIND.get(label.group("label").lower(), "body")
