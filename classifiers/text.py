@@ -673,7 +673,7 @@ class Doc:
         text = self.low[name]
         starts: list[int] = []
         if plan.word_set or plan.word_starts:
-            words, ordered = self._word_index(name)
+            words, ordered = self._words.get(name) or self._word_index(name)
             for word in plan.word_set.intersection(words):
                 entry = plan.words[word]
                 if entry is None:
@@ -682,9 +682,10 @@ class Doc:
                 for fixed in entry:  # look for the (longer) prefixes themselves
                     if fixed.guard is None or fixed.guard in words:
                         starts.extend(self._fixed_at(name, fixed))
+            size = len(ordered)
             for prefix in plan.word_starts:
                 i = bisect_left(ordered, prefix)
-                while i < len(ordered) and ordered[i].startswith(prefix):
+                while i < size and ordered[i].startswith(prefix):
                     starts.extend(self._word_at(name, ordered[i]))
                     i += 1
         for prefix in plan.other_prefixes:
@@ -700,7 +701,7 @@ class Doc:
             while m is not None:
                 starts.append(m.start())
                 m = loose.search(text, m.start() + 1)
-        found = sorted(set(starts))
+        found = sorted(set(starts)) if starts else []
         self._candidates[key] = found
         return found
 
