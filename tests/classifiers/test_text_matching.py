@@ -1,0 +1,227 @@
+"""The shortcuts of ``classifiers.text`` and ``dose_units`` give what a plain scan gives.
+
+``Doc.find`` tries a vocabulary only where one of its terms can start (word index,
+literal prefixes, guard words); the word index, sentence splitter and dose
+pre-filter are faster spellings of a regular expression. Each is compared here with
+the plain expression on hand-written and random texts.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from classifiers.criteria.dose_units import _MAYBE_DOSE, DOSE_PATTERN
+from classifiers.text import (
+    _BOUNDARY,
+    _WORD,
+    BACKGROUND_CUES,
+    FUTURE_CUES,
+    Doc,
+    _word_set,
+    compile_terms,
+    sentence_spans,
+)
+
+from .helpers import flagship_screener
+
+TEXTS = [
+    "Psilocybin was compared to a wait-list control group. Participants were randomized.",
+    "We review the literature. In this review, 12 studies were included; here, we discuss it.",
+    "A psilocybe alkaloid, a minor Psilocybe alkaloid and A. muscaria; a deuterated analogue.",
+    "Controlled trials of micro-dosing (sub-perceptual) doses: no active drug was used.",
+    "Data via a survey; versus the waitlist or a waitlist-controlled design vs. a wait-list.",
+    "METHODS: 20 adults received 0.5 g dried truffles.\nRESULTS: none; has been used before.",
+    "Ünïcode – text’s words: naïve µg dose, psilocybin–LSD, ‘quoted’ and café-style.",
+    "",
+]
+VOCABULARIES = [
+    ["a (minor )?psilocybe alkaloids?", "a\\. muscaria", "deuterated analogues?"],
+    ["(to|versus|vs\\.?|or) (a |the )?wait-?list", "controlled (trial|study)s?"],
+    ["in this (brief |narrative )?(review|commentary)", "here,", "we review (the )?\\w+"],
+    ["(\\d+|[a-z]+-?[a-z]*) (studies|trials) (were|met) (included|inclusion)"],
+    ["receiv\\w*", "micro-?dos\\w*", "sub-?perceptual", "no active (drug|substance)"],
+    ["(has|have)( not| also)* been", "naïve", "µg", "café"],
+    list(BACKGROUND_CUES),
+    list(FUTURE_CUES),
+]
+
+
+def _random_texts(count: int, seed: int = 7) -> list[str]:
+    rnd = random.Random(seed)
+    words = [
+        "a",
+        "an",
+        "the",
+        "to",
+        "or",
+        "vs.",
+        "versus",
+        "wait-list",
+        "waitlist",
+        "alkaloid",
+        "alkaloids",
+        "psilocybe",
+        "minor",
+        "muscaria",
+        "deuterated",
+        "analogue",
+        "controlled",
+        "trial",
+        "trials",
+        "in",
+        "this",
+        "review",
+        "here,",
+        "we",
+        "studies",
+        "were",
+        "included",
+        "12",
+        "received",
+        "micro-dosing",
+        "no",
+        "active",
+        "drug",
+        "has",
+        "have",
+        "been",
+        "also",
+        "naïve",
+        "µg",
+        "café",
+        "data",
+        "via",
+    ]
+    seps = [" ", " ", " ", ", ", ". ", "-", "\n", " (", ") ", "–", "’"]
+    return [
+        "".join(rnd.choice(words) + rnd.choice(seps) for _ in range(rnd.randint(0, 25)))
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize("terms", VOCABULARIES)
+def test_find_and_search_match_a_plain_scan(terms: list[str]) -> None:
+    pattern = compile_terms(terms)
+    for text in TEXTS + _random_texts(300):
+        doc = Doc({"title": "A title", "abstract": text})
+        got = [(h.field, h.start, h.end) for h in doc.find(pattern)]
+        want = [
+            (name, m.start(), m.end())
+            for name, low in doc.low.items()
+            for m in pattern.finditer(low)
+            if m.end() > m.start()
+        ]
+        assert got == want, text
+        for i, sent in enumerate(doc.sentences):
+            plain = pattern.search(doc.low[sent.field][sent.start : sent.end]) is not None
+            assert doc.search(pattern, i) == plain, (text, i)
+
+
+def test_find_matches_a_plain_scan_for_every_flagship_vocabulary() -> None:
+    screener = flagship_screener()
+    patterns = {
+        v
+        for c in screener.criteria
+        for v in vars(c).values()
+        if isinstance(v, re.Pattern) and not v.flags & re.IGNORECASE
+    }
+    assert len(patterns) > 10
+    for text in TEXTS + _random_texts(100, seed=3):
+        doc = Doc({"title": text[:40] or "t", "abstract": text})
+        for pattern in patterns:
+            got = [(h.field, h.start, h.end) for h in doc.find(pattern)]
+            want = [
+                (name, m.start(), m.end())
+                for name, low in doc.low.items()
+                for m in pattern.finditer(low)
+                if m.end() > m.start()
+            ]
+            assert got == want, (pattern.pattern[:60], text)
+
+
+def test_word_set_is_the_set_of_word_runs() -> None:
+    rnd = random.Random(11)
+    alphabet = "ab_1 .,-–’µé²\u00a0\n\tZ\ud800"
+    texts = TEXTS + ["".join(rnd.choice(alphabet) for _ in range(12)) for _ in range(5000)]
+    for text in texts:
+        assert _word_set(text) == set(_WORD.findall(text)), repr(text)
+
+
+def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [(start, end)] if end > start else []
+
+
+def _reference_spans(text: str) -> list[tuple[int, int]]:
+    """The spans ``_BOUNDARY.finditer`` gives (its matches are whitespace: never skipped)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        spans += _trimmed(text, start, match.start())
+        start = match.end()
+    return spans + _trimmed(text, start, len(text))
+
+
+def test_sentence_spans_match_the_boundary_pattern() -> None:
+    rnd = random.Random(5)
+    alphabet = ".!?\n \t\r\"'([Aa0 .\n\u00a0\u2029\x85"
+    texts = TEXTS + ["".join(rnd.choice(alphabet) for _ in range(14)) for _ in range(20000)]
+    for text in texts:
+        assert sentence_spans(text) == _reference_spans(text), repr(text)
+
+
+def test_dose_prefilter_never_rejects_a_dose() -> None:
+    rnd = random.Random(9)
+    pieces = [
+        *[
+            "1",
+            "25",
+            "0.5",
+            "1,000",
+            "0·3",
+            ".",
+            ",",
+            "·",
+            "-",
+            "–",
+            "mg",
+            "µg",
+            "μg",
+            "ug",
+            "mcg",
+            "g",
+            "gm",
+            "kg",
+            "L",
+            "h",
+            "x",
+            "a",
+            "M",
+        ],
+        " ",
+        "  ",
+        " to ",
+        " and ",
+        ", ",
+        "milligrams",
+        "micrograms",
+        "grams",
+        "/kg",
+        " per ",
+        "70 kg",
+        "mice",
+        "\n",
+    ]
+    found = 0
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 8)))
+        if DOSE_PATTERN.search(text):
+            found += 1
+            assert _MAYBE_DOSE.search(text), repr(text)
+    assert found > 500
