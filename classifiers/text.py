@@ -145,10 +145,10 @@ def _compile_terms(terms: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
     pattern = _join(lowered, whole_word)
     triggers = tuple(_triggers(t) for t in lowered)
     literals = tuple(sorted({lit for trig in triggers if trig for lit in trig}))
-    _VOCABULARIES[pattern] = (lowered, triggers, whole_word, literals)
+    _VOCABULARIES[id(pattern)] = (pattern, (lowered, triggers, whole_word, literals))
     scan = _scan_plan(lowered, triggers, whole_word)
     if scan is not None:
-        _SCANS[pattern] = scan
+        _SCANS[id(pattern)] = (pattern, scan)
     return pattern
 
 
@@ -167,7 +167,9 @@ def _join(fragments: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
 # with the fragments whose literals occur in it: a substring test is far cheaper than a
 # regular-expression scan, and most vocabularies are absent from most abstracts.
 _Vocabulary = tuple[tuple[str, ...], tuple[tuple[str, ...] | None, ...], bool, tuple[str, ...]]
-_VOCABULARIES: dict[re.Pattern[str], _Vocabulary] = {}
+# Keyed by ``id(pattern)`` (each entry holds its pattern, so the id stays its own): hashing
+# a compiled pattern hashes its whole program, microseconds for a large vocabulary.
+_VOCABULARIES: dict[int, tuple[re.Pattern[str], _Vocabulary]] = {}
 
 
 def _triggers(fragment: str) -> tuple[str, ...] | None:
@@ -285,7 +287,14 @@ class _ScanPlan:
     loose_literals: tuple[tuple[str, str | None], ...] | None
 
 
-_SCANS: dict[re.Pattern[str], _ScanPlan] = {}
+_SCANS: dict[int, tuple[re.Pattern[str], _ScanPlan]] = {}  # keyed by id, as _VOCABULARIES
+
+
+def _plan_for(pattern: re.Pattern[str]) -> _ScanPlan | None:
+    entry = _SCANS.get(id(pattern))
+    return entry[1] if entry is not None and entry[0] is pattern else None
+
+
 _WORD = re.compile(r"\w+")
 _MAX_PREFIXES = 48
 
@@ -504,7 +513,7 @@ def _node_starts(name: str, av: Any) -> _Starts | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow
 class Sentence:
     field: str
     start: int
@@ -513,7 +522,7 @@ class Sentence:
     index: int  # position within its field (0 = first sentence)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow
 class Hit:
     field: str
     start: int
@@ -538,7 +547,8 @@ class Doc:
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.texts: dict[str, str] = dict(text_fields(record))
         self.low: dict[str, str] = {k: lower_text(v) for k, v in self.texts.items()}
-        self._memo: dict[tuple[re.Pattern[str], tuple[str, ...] | None], list[Hit]] = {}
+        # (id(pattern), fields) -> (pattern, hits): ids, as hashing a pattern is slow
+        self._memo: dict[tuple[int, tuple[str, ...] | None], tuple[re.Pattern[str], list[Hit]]] = {}
         self._words: dict[str, tuple[set[str], list[str]]] = {}
         self._positions: dict[tuple[str, str | _Fixed], list[int]] = {}
         self._candidates: dict[tuple[_ScanPlan, str], list[int]] = {}
@@ -569,12 +579,12 @@ class Doc:
 
     def find(self, pattern: re.Pattern[str], fields: Iterable[str] | None = None) -> list[Hit]:
         """Hits of ``pattern`` (from ``compile_terms``) in the lower-cased fields."""
-        key = (pattern, tuple(fields) if fields is not None else None)
+        key = (id(pattern), tuple(fields) if fields is not None else None)
         cached = self._memo.get(key)
-        if cached is not None:
-            return list(cached)
+        if cached is not None and cached[0] is pattern:
+            return list(cached[1])
         hits: list[Hit] = []
-        plan = _SCANS.get(pattern)
+        plan = _plan_for(pattern)
         for name in key[1] if key[1] is not None else self.low:
             text = self.low.get(name)
             if text is None:
@@ -591,9 +601,9 @@ class Doc:
                         hits.append(Hit(name, start, pos, self.sentence_of(name, start)))
                 continue
             scan = pattern
-            vocabulary = _VOCABULARIES.get(pattern)
-            if vocabulary is not None:
-                fragments, triggers, whole_word, literals = vocabulary
+            entry = _VOCABULARIES.get(id(pattern))
+            if entry is not None and entry[0] is pattern:
+                fragments, triggers, whole_word, literals = entry[1]
                 present = {lit for lit in literals if lit in text}
                 active = tuple(
                     [
@@ -609,7 +619,7 @@ class Doc:
             for m in scan.finditer(text):
                 if m.end() > m.start():
                     hits.append(Hit(name, m.start(), m.end(), self.sentence_of(name, m.start())))
-        self._memo[key] = hits
+        self._memo[key] = (pattern, hits)
         return list(hits)
 
     def _word_index(self, name: str) -> tuple[set[str], list[str]]:
@@ -710,7 +720,7 @@ class Doc:
         sent = self.sentences[sentence]
         low = self.low[sent.field]
         start, end = sent.start, sent.end
-        plan = _SCANS.get(pattern)
+        plan = _plan_for(pattern)
         if plan is None or plan.loose is not None or (start and _is_word_char(low[start - 1])):
             return pattern.search(low[start:end]) is not None
         # a match inside the sentence starts at one of the field's candidate positions

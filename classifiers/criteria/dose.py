@@ -851,7 +851,7 @@ def _nearest_arm(
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow
 class _Values:
     low: list[tuple[Arm, float]]
     high: list[tuple[Arm, float]]

@@ -45,7 +45,7 @@ _SINGLE_NUMBER = re.compile(_NUMBER)
 _TO_MG = {"mg": 1.0, "µg": 1e-3, "g": 1e3}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow
 class DoseMention:
     """One written dose (or list/range of doses sharing a unit) and its normalised values."""
 
