@@ -19,7 +19,7 @@ parameters, so another review can reuse the kind with another substance.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -631,10 +631,19 @@ class DoseCriterion:
             for name, text in texts.items()
             for dose in find_doses(text, name)
         ]
+        # each field's mentions in text order (one scan per field), so a sentence's are a slice
+        by_field: dict[str, tuple[list[int], list[Mention]]] = {}
+        for m in mentions if arms else ():
+            entry = by_field.get(m.field)
+            if entry is None:
+                entry = by_field[m.field] = ([], [])
+            entry[0].append(m.start)
+            entry[1].append(m)
         for arm in arms:
             field_name = arm.dose.field
             lo, hi = sentences.bounds(field_name, arm.dose.start)
-            in_sentence = [m for m in mentions if m.field == field_name and lo <= m.start < hi]
+            starts, field_mentions = by_field.get(field_name) or ([], [])
+            in_sentence = field_mentions[bisect_left(starts, lo) : bisect_left(starts, hi)]
             linked = _link(arm, in_sentence, texts, main)
             arm.substance = self._unless_next_to_drug(arm, texts, linked)
         self._classify_arms(arms, texts, animal)
