@@ -285,14 +285,11 @@ class _ScanPlan:
     loose: re.Pattern[str] | None  # the terms without a literal start, unanchored
     # one of these occurs when ``loose`` can match; each with a word it has (see _inner_word)
     loose_literals: tuple[tuple[str, str | None], ...] | None
+    # only ``words``: no candidates in a field without one of ``word_set``
+    only_words: bool = False
 
 
 _SCANS: dict[int, tuple[re.Pattern[str], _ScanPlan]] = {}  # keyed by id, as _VOCABULARIES
-
-
-def _plan_for(pattern: re.Pattern[str]) -> _ScanPlan | None:
-    entry = _SCANS.get(id(pattern))
-    return entry[1] if entry is not None and entry[0] is pattern else None
 
 
 _WORD = re.compile(r"\w+")
@@ -356,6 +353,7 @@ def _scan_plan(
         tuple((lit, _inner_word(lit)) for lit in sorted(loose_literals))
         if loose_literals is not None
         else None,
+        not (word_starts or other or loose),
     )
 
 
@@ -584,26 +582,39 @@ class Doc:
         if cached is not None and cached[0] is pattern:
             return list(cached[1])
         hits: list[Hit] = []
-        plan = _plan_for(pattern)
+        entry = _SCANS.get(id(pattern))
+        plan = entry[1] if entry is not None and entry[0] is pattern else None
         for name in key[1] if key[1] is not None else self.low:
             text = self.low.get(name)
             if text is None:
                 continue
             if plan is not None:
+                candidates = self._candidates.get((plan, name))
+                if candidates is None:
+                    if plan.only_words and plan.word_set.isdisjoint(
+                        (self._words.get(name) or self._word_index(name))[0]
+                    ):
+                        self._candidates[(plan, name)] = []  # as _quick_candidates
+                        continue
+                    candidates = self._candidates_in(plan, name)
+                if not candidates:
+                    continue
                 match = pattern.match
+                starts, first = self._starts[name]
                 pos = 0
-                for start in self._candidates_in(plan, name):
+                for start in candidates:
                     if start < pos:
                         continue
                     m = match(text, start)
                     if m is not None:
                         pos = m.end()
-                        hits.append(Hit(name, start, pos, self.sentence_of(name, start)))
+                        i = bisect_right(starts, start) - 1  # as sentence_of
+                        hits.append(Hit(name, start, pos, first + i if i > 0 else first))
                 continue
             scan = pattern
-            entry = _VOCABULARIES.get(id(pattern))
-            if entry is not None and entry[0] is pattern:
-                fragments, triggers, whole_word, literals = entry[1]
+            known = _VOCABULARIES.get(id(pattern))
+            if known is not None and known[0] is pattern:
+                fragments, triggers, whole_word, literals = known[1]
                 present = {lit for lit in literals if lit in text}
                 active = tuple(
                     [
@@ -674,6 +685,16 @@ class Doc:
         words = self._word_index(name)[0]
         return any((word is None or word in words) and lit in text for lit, word in literals)
 
+    def _quick_candidates(self, plan: _ScanPlan, name: str) -> list[int]:
+        """``_candidates_in`` (not yet cached), answering most vocabularies' "none" at once."""
+        if plan.only_words:
+            words = (self._words.get(name) or self._word_index(name))[0]
+            if plan.word_set.isdisjoint(words):
+                found: list[int] = []
+                self._candidates[(plan, name)] = found
+                return found
+        return self._candidates_in(plan, name)
+
     def _candidates_in(self, plan: _ScanPlan, name: str) -> list[int]:
         """Sorted positions of ``self.low[name]`` at which a term of ``plan`` may start."""
         key = (plan, name)
@@ -720,11 +741,14 @@ class Doc:
         sent = self.sentences[sentence]
         low = self.low[sent.field]
         start, end = sent.start, sent.end
-        plan = _plan_for(pattern)
+        entry = _SCANS.get(id(pattern))
+        plan = entry[1] if entry is not None and entry[0] is pattern else None
         if plan is None or plan.loose is not None or (start and _is_word_char(low[start - 1])):
             return pattern.search(low[start:end]) is not None
         # a match inside the sentence starts at one of the field's candidate positions
-        candidates = self._candidates_in(plan, sent.field)
+        candidates = self._candidates.get((plan, sent.field))
+        if candidates is None:
+            candidates = self._quick_candidates(plan, sent.field)
         i = bisect_left(candidates, start)
         if i == len(candidates) or candidates[i] >= end:
             return False
