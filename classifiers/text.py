@@ -47,22 +47,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for found in _SPLIT.finditer(text):
-        gap = found.start(1)
-        if gap < 0:  # a line break that does not follow . ! ?
-            gap = found.start()
-        _append_trimmed(text, start, gap, spans)
+        end = found.start(1)
+        if end < 0:  # a line break that does not follow . ! ?
+            end = found.start()
+        # the sentence [start, end) with surrounding whitespace trimmed, if any is left
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
         start = found.end()
     _append_trimmed(text, start, len(text), spans)
     return spans
-
-
-def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
 
 
 # --------------------------------------------------------------------------------------
@@ -556,13 +553,15 @@ class Doc:
             first = len(self.sentences)
             section = "title" if name == "title" else "body"
             labelled = name != "title" and ":" in text  # every section label ends with ":"
-            for i, (start, end) in enumerate(sentence_spans(text)):
+            spans = sentence_spans(text)
+            append = self.sentences.append
+            for i, (start, end) in enumerate(spans):
                 if labelled:
                     label = _SECTION_LABEL.match(text, start)
                     if label:
                         section = _SECTION_KIND.get(label.group("label").lower(), "body")
-                self.sentences.append(Sentence(name, start, end, section, i))
-            self._starts[name] = ([s.start for s in self.sentences[first:]], first)
+                append(Sentence(name, start, end, section, i))
+            self._starts[name] = ([start for start, _ in spans], first)
 
     @property
     def has_abstract(self) -> bool:
