@@ -775,7 +775,15 @@ class Doc:
         sent = self.sentences[hit.sentence]
         text = self.texts[hit.field]
         lead = text[max(sent.start, hit.start - window) : hit.start]
-        cut = max(lead.rfind(m) for m in (";", ":", ", and ", ", but ", ", while ", ", whereas "))
+        last = lead.rfind
+        cut = max(
+            last(";"),
+            last(":"),
+            last(", and "),
+            last(", but "),
+            last(", while "),
+            last(", whereas "),
+        )
         return lead[cut + 1 :] if cut >= 0 else lead
 
     def after(self, hit: Hit, window: int = 40) -> str:
