@@ -34,7 +34,7 @@ from classifiers.criteria.dose_units import (
     Vocabulary,
     find_doses,
 )
-from classifiers.text import text_fields
+from classifiers.text import doc_for
 from classifiers.types import CriterionResult, Evidence, Verdict
 
 # --------------------------------------------------------------------------------------
@@ -613,12 +613,14 @@ class DoseCriterion:
     # -- reading ---------------------------------------------------------------------
 
     def _read(self, record: Mapping[str, Any]) -> Facts:
-        texts = dict(text_fields(record))
+        doc = doc_for(record)
+        texts = dict(doc.texts)
+        low = doc.low
         sentences = _Sentences(texts)
         mentions: list[Mention] = []
         markers: dict[str, list[Marker]] = {k: [] for k in _MARKER_PARAMS}
         for name, text in texts.items():
-            for key, start, end in self._vocabulary.scan(text):
+            for key, start, end in self._vocabulary.scan(text, low[name]):
                 category = _PARAM_CATEGORY.get(key)
                 if category is None:
                     markers[key].append(Marker(name, start, end))

@@ -165,9 +165,13 @@ class Vocabulary:
         plain = "|".join(f"(?:{t})(?P<{n}>)" for t, n in terms) or "(?!x)x"
         self._ignorecase = re.compile(rf"(?<![\w])(?:{plain})(?![\w])", re.IGNORECASE)
 
-    def scan(self, text: str) -> list[tuple[str, int, int]]:
-        """(category, start, end) of every term occurrence, offsets into ``text``."""
-        lowered = " " + text.lower()
+    def scan(self, text: str, low: str | None = None) -> list[tuple[str, int, int]]:
+        """(category, start, end) of every term occurrence, offsets into ``text``.
+
+        ``low`` may be ``text`` already lower-cased (``classifiers.text.lower_text``),
+        used as is for an ASCII text, where it equals ``text.lower()``.
+        """
+        lowered = " " + (low if low is not None and text.isascii() else text.lower())
         categories = self._group_category
         found: list[tuple[str, int, int]] = []
         if len(lowered) == len(text) + 1:  # offsets shift by the added space
