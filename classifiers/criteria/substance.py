@@ -226,7 +226,13 @@ class SubstanceCriterion:
         subst = self.substance
         if not doc.texts:
             return CriterionResult("unclear", 0.5, [], "no title or abstract")
-        title_sentences = {i for i, s in enumerate(doc.sentences) if s.field == "title"}
+        # the title's sentences come first and are numbered consecutively
+        title_starts = doc._starts.get("title")
+        title_sentences = (
+            range(title_starts[1], title_starts[1] + len(title_starts[0]))
+            if title_starts is not None
+            else range(0)
+        )
         target, rivals, related_sentences = self._hits(doc)
         flags: dict[tuple[int, int], bool] = {}
 
