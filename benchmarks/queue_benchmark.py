@@ -1,7 +1,7 @@
 """Latency of ``POST /next`` plus a decision with many reviewers at once, against a real server.
 
     .venv/bin/python -m benchmarks.queue_benchmark [--records 100000] [--reviewers 50]
-        [--duration 20] [--workers 1] [--database-url postgresql+psycopg://...]
+        [--duration 20] [--database-url postgresql+psycopg://...]
 
 Target (issue 4): p99 under 50 ms for next + decision with 50 concurrent reviewers
 on PostgreSQL with 100,000 records. A reviewer reads each record before deciding
@@ -10,10 +10,10 @@ back, which measures saturation throughput rather than a reviewer's wait. Each
 reviewer starts at a random point of one reading time, as people do; ``--lockstep``
 makes all of them send their first measured request at the same instant. The
 records carry machine screenings so the queue is ranked by ``p_include``. The data
-goes into a fresh PostgreSQL schema that is dropped afterwards; the server runs in
-its own process (``--workers`` uvicorn processes) and the reviewers are spread over
-several client processes so that the clients' own Python does not inflate the
-server's figures.
+goes into a fresh PostgreSQL schema that is dropped afterwards; the server is
+``livescreen serve`` in its own process, as deployed (access log included), and the
+reviewers are spread over several client processes so that the clients' own Python
+does not inflate the server's figures.
 """
 
 from __future__ import annotations
@@ -153,24 +153,29 @@ def load(url: str, protocol_file: Path, records: int, reviewers: int) -> list[st
                 )
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT setval('records_id_seq', :n)"), {"n": records})
-                conn.execute(sa.text("ANALYZE"))
+        settle(engine)
         return tokens
     finally:
         engine.dispose()
 
 
-def app_factory() -> Any:
-    """For uvicorn ``--factory``: the service's own app, built from LIVESCREEN_* variables."""
-    from services.runtime import build_runtime
-    from services.settings import Settings
-    from services.web.app import create_app
+def settle(engine: sa.Engine) -> None:
+    """Finish the bulk load's after-effects before measuring, as a service that gathered its
+    records over months would have: vacuum and statistics (else autovacuum works through
+    the fresh tables during the run) and a checkpoint (else the load's dirty pages are
+    written out during the run). Reviewers meet a steady database, not a bulk load."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM (ANALYZE) records, review_records, screenings, users"))
+        try:
+            conn.execute(sa.text("CHECKPOINT"))
+        except sa.exc.DBAPIError as exc:  # needs superuser or pg_checkpoint; not essential
+            print(f"no checkpoint before measuring: {str(exc).splitlines()[0]}", file=sys.stderr)
 
-    return create_app(build_runtime(Settings(), apply_migrations=False))
 
-
-def start_server(
-    url: str, protocol_file: Path, workers: int
-) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, protocol_file: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``livescreen serve``, exactly as a deployment runs it, on a free port."""
     port = free_port()
     env = {
         **os.environ,
@@ -178,22 +183,20 @@ def start_server(
         "LIVESCREEN_PROTOCOLS": str(protocol_file),
         "LIVESCREEN_SECRET_KEY": "benchmark",
     }
-    cmd = [
-        sys.executable, "-m", "uvicorn", "benchmarks.queue_benchmark:app_factory", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    cmd = [sys.executable, "-m", "services.cli", "serve", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code < 600:
                 return proc, base
         except httpx.TransportError:
             time.sleep(0.2)
     proc.terminate()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"server did not start:\n{log.read_text()[-2000:]}")
 
 
 def free_port() -> int:
@@ -270,7 +273,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measurement")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn server processes")
     parser.add_argument("--client-procs", type=int, default=5)
     parser.add_argument(
         "--think",
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             tokens = load(url, protocol_file, args.records, args.reviewers)
             print(f"loaded {args.records} records in {time.perf_counter() - t:.1f}s", flush=True)
-            proc, base = start_server(url, protocol_file, args.workers)
+            proc, base = start_server(url, protocol_file, Path(tmp) / "server.log")
             start_at = time.time() + 2.0
             stop_at = start_at + args.duration
             groups = [tokens[i :: args.client_procs] for i in range(args.client_procs)]
@@ -333,7 +335,6 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "records": args.records,
         "reviewers": args.reviewers,
-        "server_workers": args.workers,
         "think_seconds": args.think,
         "lockstep_start": args.lockstep,
         "rounds": len(rounds),
