@@ -15,6 +15,7 @@ receive the same slot.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -80,6 +81,26 @@ def among(column: Any, ids: list[int], session: Session) -> Any:
 
         return column == sa.func.any(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
     return col(column).in_(ids)
+
+
+def among_param(column: Any, name: str, dialect: str) -> Any:
+    """:func:`among` with the ids left as the named parameter ``name``, for statements that
+    are built once (see :func:`prebuilt`) and executed with their values many times."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.func.any(sa.bindparam(name, type_=ARRAY(sa.Integer)))
+    return col(column).in_(sa.bindparam(name, expanding=True))
+
+
+def dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# The statements of the two calls a reviewer makes all day (``/next`` and a decision) are
+# built once per process and run with parameters: building a SQLAlchemy statement and
+# its cache key took longer than PostgreSQL took to run it.
+prebuilt = functools.cache
 
 
 # --- ranking ---------------------------------------------------------------------------
@@ -289,9 +310,18 @@ def _lock_first_free(
     its machine screening (as :func:`machine_screening` picks it), which the reviewer
     is shown next, so the claim needs no further reads.
     """
+    row = session.execute(
+        _lock_first_free_stmt(wait), {"review_id": review_id, "ids": candidates}
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@prebuilt
+def _lock_first_free_stmt(wait: bool) -> Any:
     from sqlalchemy.dialects.postgresql import ARRAY
 
-    ids = sa.bindparam("ids", candidates, type_=ARRAY(sa.Integer))
+    review_id = sa.bindparam("review_id", type_=sa.Integer)
+    ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
     version = (
         sa.select(col(Review.protocol_version)).where(col(Review.id) == review_id).scalar_subquery()
     )
@@ -302,7 +332,7 @@ def _lock_first_free(
         .limit(1)
         .lateral("machine")
     )
-    stmt = (
+    return (
         sa.select(Record, aliased(Screening, machine))
         .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
         .outerjoin(machine, sa.true())
@@ -315,8 +345,6 @@ def _lock_first_free(
         .limit(1)
         .with_for_update(skip_locked=not wait, key_share=True, of=ReviewRecord)
     )
-    row = session.execute(stmt).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 def _try_claim(
@@ -330,35 +358,49 @@ def _try_claim(
     lease: timedelta,
     now: datetime,
 ) -> Claim | None:
+    conn = session.connection()
+    params: dict[str, Any] = {"review": review_id, "record": record_id, "now": now}
     if has_expired:
-        session.execute(
-            sa.delete(Claim).where(
-                col(Claim.review_id) == review_id,
-                col(Claim.record_id) == record_id,
-                col(Claim.status) == "active",
-                col(Claim.expires_at) <= now,
-            )
-        )
-    insert = dialect_insert(session)
+        conn.execute(_delete_expired_stmt(), params)
+    insert = _insert_claim_stmt(dialect_name(session))
+    params.update(user=user_id, expires=now + lease)
     for slot in free_slots:
-        stmt = (
-            insert(Claim)
-            .values(
-                review_id=review_id,
-                record_id=record_id,
-                user_id=user_id,
-                slot=slot,
-                status="active",
-                claimed_at=now,
-                expires_at=now + lease,
-            )
-            .on_conflict_do_nothing()
-            .returning(Claim)
-        )
-        claim = session.execute(stmt).scalar_one_or_none()
-        if claim is not None:
-            return claim
+        row = conn.execute(insert, {**params, "slot_no": slot}).first()
+        if row is not None:
+            return Claim(**row._mapping)
     return None
+
+
+@prebuilt
+def _delete_expired_stmt() -> Any:
+    return sa.delete(Claim).where(
+        col(Claim.review_id) == sa.bindparam("review"),
+        col(Claim.record_id) == sa.bindparam("record"),
+        col(Claim.status) == "active",
+        col(Claim.expires_at) <= sa.bindparam("now"),
+    )
+
+
+@prebuilt
+def _insert_claim_stmt(dialect: str) -> Any:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Claim)
+        .values(
+            review_id=sa.bindparam("review"),
+            record_id=sa.bindparam("record"),
+            user_id=sa.bindparam("user"),
+            slot=sa.bindparam("slot_no"),
+            status="active",
+            claimed_at=sa.bindparam("now"),
+            expires_at=sa.bindparam("expires"),
+        )
+        .on_conflict_do_nothing()
+        .returning(*Claim.__table__.columns)  # type: ignore[attr-defined]
+    )
 
 
 def claim_next(
@@ -500,46 +542,16 @@ def _claim_in_chunk(
     ``look_for_held`` the same query also looks for a lease the caller holds anywhere
     in the review, and when there is one returns ``HOLDS`` without claiming anything.
     """
-    claims = sa.select(
-        col(Claim.record_id),
-        col(Claim.slot),
-        col(Claim.user_id),
-        col(Claim.status),
-        col(Claim.expires_at),
-    ).where(col(Claim.review_id) == review_id, among(Claim.record_id, chunk, session))
-    skips = sa.select(
-        col(Skip.record_id),
-        sa.literal(0),
-        col(Skip.user_id),
-        sa.literal("skipped"),
-        sa.cast(sa.null(), sa.DateTime(timezone=True)),
-    ).where(
-        col(Skip.review_id) == review_id,
-        col(Skip.user_id) == user_id,
-        among(Skip.record_id, chunk, session),
+    rows = session.connection().execute(
+        _chunk_states_stmt(dialect_name(session), look_for_held),
+        {"review_id": review_id, "user_id": user_id, "ids": chunk, "now": now},
     )
-    parts = [claims, skips]
-    if look_for_held:
-        parts.append(
-            sa.select(
-                col(Claim.record_id),
-                col(Claim.slot),
-                col(Claim.user_id),
-                sa.literal("held"),
-                col(Claim.expires_at),
-            ).where(
-                col(Claim.review_id) == review_id,
-                col(Claim.user_id) == user_id,
-                col(Claim.status) == "active",
-                col(Claim.expires_at) > now,
-            )
-        )
     held: dict[int, set[int]] = {}
     expired: set[int] = set()
     done: dict[int, int] = {}
     mine: set[int] = set()
     skipped: set[int] = set()
-    for record_id, slot, holder, status, expires_at in session.execute(sa.union_all(*parts)):
+    for record_id, slot, holder, status, expires_at in rows:
         if status == "held":
             return HOLDS, set()
         if status == "skipped":
@@ -563,7 +575,7 @@ def _claim_in_chunk(
         if slots:
             free[record_id] = slots
     candidates = list(free)
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = dialect_name(session) == "postgresql"
     while candidates:
         found: Claimed | None = None
         if postgres:
@@ -601,12 +613,54 @@ def _claim_in_chunk(
         else:
             loaded = session.get(Record, record_id)
             if loaded is None or loaded.deleted:  # withdrawn since the order was computed
-                session.delete(claim)
-                session.flush()
+                session.connection().execute(sa.delete(Claim).where(col(Claim.id) == claim.id))
                 continue
             found = Claimed(claim, loaded)
         return found, skipped
     return fully_done, skipped
+
+
+@prebuilt
+def _chunk_states_stmt(dialect: str, look_for_held: bool) -> Any:
+    """The claims on a window of records, the caller's skips among them and (optionally)
+    the caller's live lease anywhere in the review, as rows of one union."""
+    review_id = sa.bindparam("review_id", type_=sa.Integer)
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    claims = sa.select(
+        col(Claim.record_id),
+        col(Claim.slot),
+        col(Claim.user_id),
+        col(Claim.status),
+        col(Claim.expires_at),
+    ).where(col(Claim.review_id) == review_id, among_param(Claim.record_id, "ids", dialect))
+    skips = sa.select(
+        col(Skip.record_id),
+        sa.literal(0),
+        col(Skip.user_id),
+        sa.literal("skipped"),
+        sa.cast(sa.null(), sa.DateTime(timezone=True)),
+    ).where(
+        col(Skip.review_id) == review_id,
+        col(Skip.user_id) == user_id,
+        among_param(Skip.record_id, "ids", dialect),
+    )
+    parts = [claims, skips]
+    if look_for_held:
+        parts.append(
+            sa.select(
+                col(Claim.record_id),
+                col(Claim.slot),
+                col(Claim.user_id),
+                sa.literal("held"),
+                col(Claim.expires_at),
+            ).where(
+                col(Claim.review_id) == review_id,
+                col(Claim.user_id) == user_id,
+                col(Claim.status) == "active",
+                col(Claim.expires_at) > sa.bindparam("now"),
+            )
+        )
+    return sa.union_all(*parts)
 
 
 def claim_of(*, session: Session, review_id: int, record_id: int, user_id: int) -> Claim | None:
@@ -672,34 +726,17 @@ def record_decision(
     """Store a decision; a reviewer's second one replaces the first, which stays on file."""
     validate_decision(decision, reasons, criteria)
     now = now or utcnow()
-    # The claim and the decision it replaces (if any), in one query.
-    rows = session.exec(
-        select(Claim, Decision)
-        .outerjoin(
-            Decision,
-            sa.and_(
-                col(Decision.review_id) == col(Claim.review_id),
-                col(Decision.record_id) == col(Claim.record_id),
-                col(Decision.user_id) == col(Claim.user_id),
-                col(Decision.is_current).is_(True),
-            ),
-        )
-        .where(Claim.review_id == review_id, Claim.record_id == record_id, Claim.user_id == user_id)
-    ).all()
-    if not rows:
+    # Core statements on the session's connection (same transaction): the ORM's bulk
+    # UPDATE/INSERT machinery cost more than the statements themselves.
+    conn = session.connection()
+    key = {"review": review_id, "record": record_id, "user": user_id}
+    if conn.execute(_finish_claim_stmt(), {**key, "now": now}).first() is None:
         raise NotClaimed(
             f"record {record_id} is not claimed by you in this review (its lease may have "
             "lapsed and gone to someone else); claim records with POST /next"
         )
-    claim = rows[0][0]
-    previous = [d for _, d in rows if d is not None]
-    for old in previous:
-        old.is_current = False
-        old.ended_at = now
-        old.end_reason = "replaced"
-        session.add(old)
-    if previous:
-        session.flush()  # end the old row before the partial unique index sees the new one
+    # Ended before the new row goes in, for the partial unique index on current decisions.
+    conn.execute(_end_current_stmt(), {**key, "now": now, "reason": "replaced"})
     row = Decision(
         review_id=review_id,
         record_id=record_id,
@@ -709,12 +746,43 @@ def record_decision(
         note=note,
         created_at=now,
     )
-    claim.status = "done"
-    claim.expires_at = now
-    session.add(row)
-    session.add(claim)
-    session.flush()
+    values = row.model_dump(exclude={"id", "ended_at", "end_reason"})
+    row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
     return row
+
+
+@prebuilt
+def _finish_claim_stmt() -> Any:
+    """The caller's claim on the record turns ``done`` (it keeps its slot for good)."""
+    return (
+        sa.update(Claim)
+        .where(
+            col(Claim.review_id) == sa.bindparam("review"),
+            col(Claim.record_id) == sa.bindparam("record"),
+            col(Claim.user_id) == sa.bindparam("user"),
+        )
+        .values(status="done", expires_at=sa.bindparam("now"))
+        .returning(col(Claim.id))
+    )
+
+
+@prebuilt
+def _end_current_stmt() -> Any:
+    return (
+        sa.update(Decision)
+        .where(
+            col(Decision.review_id) == sa.bindparam("review"),
+            col(Decision.record_id) == sa.bindparam("record"),
+            col(Decision.user_id) == sa.bindparam("user"),
+            col(Decision.is_current).is_(True),
+        )
+        .values(is_current=False, ended_at=sa.bindparam("now"), end_reason=sa.bindparam("reason"))
+    )
+
+
+@prebuilt
+def _insert_decision_stmt() -> Any:
+    return sa.insert(Decision).returning(col(Decision.id))
 
 
 def undo_last(
@@ -849,28 +917,37 @@ def list_records(
 
 def record_status(*, session: Session, review_id: int, record_id: int, required: int) -> str:
     """One record's status, by the same rules as :func:`status_columns`, in one small query."""
-    resolution = (
-        sa.select(col(Resolution.decision))
-        .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
-        .scalar_subquery()
+    row = (
+        session.connection()
+        .execute(_record_status_stmt(), {"review_id": review_id, "record_id": record_id})
+        .one()
     )
-    row = session.execute(
-        sa.select(
-            sa.func.count(col(Decision.id)),
-            sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
-            resolution,
-        ).where(
-            col(Decision.review_id) == review_id,
-            col(Decision.record_id) == record_id,
-            col(Decision.is_current).is_(True),
-        )
-    ).one()
     n, n_inc, resolved = int(row[0] or 0), int(row[1] or 0), row[2]
     if resolved:
         return "included" if resolved == "include" else "excluded"
     if n >= required:
         return "included" if n_inc == n else "excluded" if n_inc == 0 else "conflict"
     return "in_progress" if n else "pending"
+
+
+@prebuilt
+def _record_status_stmt() -> Any:
+    review_id = sa.bindparam("review_id", type_=sa.Integer)
+    record_id = sa.bindparam("record_id", type_=sa.Integer)
+    resolution = (
+        sa.select(col(Resolution.decision))
+        .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
+        .scalar_subquery()
+    )
+    return sa.select(
+        sa.func.count(col(Decision.id)),
+        sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
+        resolution,
+    ).where(
+        col(Decision.review_id) == review_id,
+        col(Decision.record_id) == record_id,
+        col(Decision.is_current).is_(True),
+    )
 
 
 def counts(*, session: Session, review_id: int, required: int) -> dict[str, Any]:

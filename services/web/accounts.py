@@ -63,8 +63,15 @@ def user_for_token(*, session: Session, token: str) -> User | None:
     """The active user holding ``token``; the lookup is by the indexed hash, never the token."""
     if not token:
         return None
-    user = session.exec(select(User).where(User.token_hash == hash_token(token))).first()
-    return user if user is not None and user.active else None
+    row = session.connection().execute(_BY_TOKEN_HASH, {"token_hash": hash_token(token)}).first()
+    return User(**row._mapping) if row is not None and row.active else None
+
+
+# Built once and run as plain SQL: this lookup comes with every API request. The user
+# comes back detached from the session; callers read it, never change it.
+_BY_TOKEN_HASH = sa.select(*User.__table__.columns).where(  # type: ignore[attr-defined]
+    col(User.token_hash) == sa.bindparam("token_hash")
+)
 
 
 def secret(*, session: Session, name: str) -> str:
