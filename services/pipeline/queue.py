@@ -469,7 +469,7 @@ def claim_next_record(
                 window = [rid for rid in window if rid in skipped]
                 if not window:
                     continue
-            claimed, skips = _claim_in_chunk(
+            claimed, done_prefix, skips = _claim_in_chunk(
                 session=session,
                 review_id=review_id,
                 user_id=user_id,
@@ -481,7 +481,7 @@ def claim_next_record(
                 now=now,
                 look_for_held=look_for_held,
             )
-            if claimed is HOLDS:
+            if isinstance(claimed, _Holds):
                 held = _held(
                     session=session, review_id=review_id, user_id=user_id, lease=lease, now=now
                 )
@@ -493,12 +493,13 @@ def claim_next_record(
                 continue
             look_for_held = False
             skipped |= skips
-            if isinstance(claimed, Claimed):
+            if leading and not second_pass:
+                # Everyone after us can start past the records found fully decided at the
+                # head of the order, so the windows they read hold few finished claims.
+                ranking.start = max(ranking.start, index - len(window) + done_prefix)
+                leading = done_prefix == len(window)
+            if claimed is not None:
                 return claimed
-            if leading and not second_pass and claimed == len(window):
-                ranking.start = max(ranking.start, index)
-            else:
-                leading = False
     return None
 
 
@@ -534,11 +535,12 @@ def _claim_in_chunk(
     wait: bool = False,
     now: datetime,
     look_for_held: bool = False,
-) -> tuple[Claimed | int | _Holds, set[int]]:
+) -> tuple[Claimed | _Holds | None, int, set[int]]:
     """Claim within one window of the order.
 
-    Returns the claim, or else how many records of the window are fully decided; plus
-    the records of the window this reviewer skipped (one query reads both). With
+    Returns the claim (or None), how many records at the head of the window are fully
+    decided, and the records of the window this reviewer skipped (one query reads
+    them all). With
     ``look_for_held`` the same query also looks for a lease the caller holds anywhere
     in the review, and when there is one returns ``HOLDS`` without claiming anything.
     """
@@ -553,7 +555,7 @@ def _claim_in_chunk(
     skipped: set[int] = set()
     for record_id, slot, holder, status, expires_at in rows:
         if status == "held":
-            return HOLDS, set()
+            return HOLDS, 0, set()
         if status == "skipped":
             skipped.add(record_id)
             continue
@@ -566,7 +568,9 @@ def _claim_in_chunk(
             held.setdefault(record_id, set()).add(slot)
         else:
             expired.add(record_id)
-    fully_done = sum(1 for rid in chunk if done.get(rid, 0) >= required)
+    done_prefix = 0
+    while done_prefix < len(chunk) and done.get(chunk[done_prefix], 0) >= required:
+        done_prefix += 1
     free: dict[int, list[int]] = {}
     for record_id in chunk:
         if record_id in mine or (record_id in skipped) != take_skipped:
@@ -616,8 +620,8 @@ def _claim_in_chunk(
                 session.connection().execute(sa.delete(Claim).where(col(Claim.id) == claim.id))
                 continue
             found = Claimed(claim, loaded)
-        return found, skipped
-    return fully_done, skipped
+        return found, done_prefix, skipped
+    return None, done_prefix, skipped
 
 
 @prebuilt
