@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 import uvicorn
 
@@ -13,12 +12,6 @@ from services.web.app import create_app
 
 log = logging.getLogger(__name__)
 SWEEP_TASK = "livescreen.sweep_review"
-# Request threads spend most of their time waiting on the database. When one comes back
-# while another holds the GIL, CPython lets it wait up to the switch interval (5 ms by
-# default) before forcing a hand-over, and a request makes several round trips, so under
-# load those waits were most of a slow request's time. 1 ms bounds each wait; the cost is
-# more frequent switches between busy threads, which are rare here.
-GIL_SWITCH_SECONDS = 0.001
 
 
 def scheduled_job(runtime: Runtime, slug: str) -> object:
@@ -46,7 +39,6 @@ def serve(
 ) -> None:
     """Serve until Ctrl-C; uvicorn handles the signal, then the scheduler is stopped."""
     logging.getLogger("services").setLevel(min(logging.INFO, logging.getLogger().level))
-    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app = create_app(runtime)
     config = uvicorn.Config(
         app,
