@@ -64,7 +64,12 @@ def aware(moment: datetime) -> datetime:
 
 
 def dialect_insert(session: Session) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+    """The ``insert`` with ``on_conflict_do_nothing`` for the session's database."""
+    return insert_for(dialect_name(session))
+
+
+def insert_for(dialect: str) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert
@@ -73,19 +78,10 @@ def dialect_insert(session: Session) -> Any:
     return sqlite_insert
 
 
-def among(column: Any, ids: list[int], session: Session) -> Any:
-    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one bind parameter however many ids,
-    so the statement text (and its compiled and prepared forms) is the same for every call."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.func.any(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
-    return col(column).in_(ids)
-
-
 def among_param(column: Any, name: str, dialect: str) -> Any:
-    """:func:`among` with the ids left as the named parameter ``name``, for statements that
-    are built once (see :func:`prebuilt`) and executed with their values many times."""
+    """``column IN :name``; on PostgreSQL as ``= ANY(:name)``, one array parameter however
+    many ids, so the statement text (and its compiled and prepared forms) is the same for
+    every call. For statements built once (see :func:`prebuilt`) and run many times."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -383,12 +379,8 @@ def _delete_expired_stmt() -> Any:
 
 @prebuilt
 def _insert_claim_stmt(dialect: str) -> Any:
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        insert(Claim)
+        insert_for(dialect)(Claim)
         .values(
             review_id=sa.bindparam("review"),
             record_id=sa.bindparam("record"),
@@ -539,10 +531,9 @@ def _claim_in_chunk(
     """Claim within one window of the order.
 
     Returns the claim (or None), how many records at the head of the window are fully
-    decided, and the records of the window this reviewer skipped (one query reads
-    them all). With
-    ``look_for_held`` the same query also looks for a lease the caller holds anywhere
-    in the review, and when there is one returns ``HOLDS`` without claiming anything.
+    decided, and the records of the window this reviewer skipped (one query reads them
+    all). With ``look_for_held`` the same query also looks for a lease the caller holds
+    anywhere in the review, and when there is one returns ``HOLDS`` without claiming.
     """
     rows = session.connection().execute(
         _chunk_states_stmt(dialect_name(session), look_for_held),
@@ -755,16 +746,21 @@ def record_decision(
     return row
 
 
+def _callers_row(model: type[Claim] | type[Decision]) -> list[Any]:
+    """Conditions picking the caller's (``:user``) rows on one record of one review."""
+    return [
+        col(model.review_id) == sa.bindparam("review"),
+        col(model.record_id) == sa.bindparam("record"),
+        col(model.user_id) == sa.bindparam("user"),
+    ]
+
+
 @prebuilt
 def _finish_claim_stmt() -> Any:
     """The caller's claim on the record turns ``done`` (it keeps its slot for good)."""
     return (
         sa.update(Claim)
-        .where(
-            col(Claim.review_id) == sa.bindparam("review"),
-            col(Claim.record_id) == sa.bindparam("record"),
-            col(Claim.user_id) == sa.bindparam("user"),
-        )
+        .where(*_callers_row(Claim))
         .values(status="done", expires_at=sa.bindparam("now"))
         .returning(col(Claim.id))
     )
@@ -774,12 +770,7 @@ def _finish_claim_stmt() -> Any:
 def _end_current_stmt() -> Any:
     return (
         sa.update(Decision)
-        .where(
-            col(Decision.review_id) == sa.bindparam("review"),
-            col(Decision.record_id) == sa.bindparam("record"),
-            col(Decision.user_id) == sa.bindparam("user"),
-            col(Decision.is_current).is_(True),
-        )
+        .where(*_callers_row(Decision), col(Decision.is_current).is_(True))
         .values(is_current=False, ended_at=sa.bindparam("now"), end_reason=sa.bindparam("reason"))
     )
 
