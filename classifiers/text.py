@@ -24,7 +24,9 @@ from classifiers.types import TEXT_FIELDS, Evidence
 # A sentence ends at . ! ? followed by space and an upper-case letter/digit/quote,
 # or at a line break (structured abstracts). Decimal points ("0.5 mg") and common
 # abbreviations ("e.g.", "vs.", "approx.") do not end a sentence.
-_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "Fig.", "no.", "spp.", "sp.")
+ABBREVIATIONS = frozenset(
+    ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "fig.", "no.", "spp.", "sp.", "p.")
+)
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|\n+")
 _SPLIT = re.compile(r"[.!?\n](?:(?<=[.!?])(\s+)(?=[\"'(\[A-Z0-9])|(?<=\n)\n*)")
 
@@ -37,19 +39,32 @@ def text_fields(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield name, value
 
 
+def is_abbreviation(text: str, dot: int) -> bool:
+    """Whether the full stop at ``text[dot]`` ends an abbreviation ("e.g.", "et al.")."""
+    space = text.rfind(" ", max(0, dot - 8), dot)
+    if space == -1 and dot > 8:
+        return False  # the word is longer than any abbreviation
+    return text[space + 1 : dot + 1].lstrip("([").lower() in ABBREVIATIONS
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Half-open (start, end) spans of the sentences of ``text``, whitespace trimmed."""
-    # The same boundaries as ``_BOUNDARY.finditer`` (a lookbehind at the start of a
-    # pattern makes the engine try every position): ``_SPLIT`` starts at the . ! ? or
-    # line break itself, so the engine skips to those characters, and its gap group is
-    # the boundary ``_BOUNDARY`` matches. No boundary match is ever skipped for an
-    # abbreviation: a match is whitespace, so ``match.group().strip()`` is always empty.
+    # The boundaries of ``_BOUNDARY.finditer`` (a lookbehind at the start of a pattern
+    # makes the engine try every position) less those after an abbreviation: ``_SPLIT``
+    # starts at the . ! ? or line break itself, so the engine skips to those characters,
+    # and its gap group is the boundary ``_BOUNDARY`` matches.
     spans: list[tuple[int, int]] = []
     start = 0
     for found in _SPLIT.finditer(text):
         end = found.start(1)
         if end < 0:  # a line break that does not follow . ! ?
             end = found.start()
+        elif (
+            text[found.start()] == "."
+            and "\n" not in found.group(1)
+            and is_abbreviation(text, found.start())
+        ):
+            continue  # "e.g. LSD": the sentence goes on (a line break still ends it)
         # the sentence [start, end) with surrounding whitespace trimmed, if any is left
         while start < end and text[start].isspace():
             start += 1

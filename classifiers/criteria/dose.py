@@ -34,7 +34,7 @@ from classifiers.criteria.dose_units import (
     Vocabulary,
     find_doses,
 )
-from classifiers.text import doc_for
+from classifiers.text import doc_for, is_abbreviation
 from classifiers.types import CriterionResult, Evidence, Verdict
 
 # --------------------------------------------------------------------------------------
@@ -566,9 +566,6 @@ class _Sentences:
         return bisect_right(starts, a.start) == bisect_right(starts, b.start)
 
 
-_ABBREVIATIONS = frozenset(
-    ("e.g.", "i.e.", "vs.", "approx.", "ca.", "al.", "fig.", "no.", "spp.", "sp.", "p.")
-)
 # Literal-first patterns, so the engine can use its fast literal search.
 _FULL_STOP = re.compile(r"\. +(?=[\"'(\[A-Z0-9])")
 _OTHER_STOP = re.compile(r"[?!] +(?=[\"'(\[A-Z0-9])")
@@ -577,21 +574,13 @@ _LINE_BREAK = re.compile(r"\n\s*")
 
 def _sentence_starts(text: str) -> list[int]:
     """Offsets where sentences start (the first is always 0)."""
-    cuts = [m.end() for m in _FULL_STOP.finditer(text) if not _is_abbreviation(text, m.start())]
+    cuts = [m.end() for m in _FULL_STOP.finditer(text) if not is_abbreviation(text, m.start())]
     if "?" in text or "!" in text:
         cuts.extend(m.end() for m in _OTHER_STOP.finditer(text))
     if "\n" in text:
         cuts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     cuts.sort()
     return [0, *cuts]
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    space = text.rfind(" ", max(0, dot - 8), dot)
-    if space == -1 and dot > 8:
-        return False  # the word is longer than any abbreviation
-    word = text[space + 1 : dot + 1].lstrip("([").lower()
-    return word in _ABBREVIATIONS
 
 
 class DoseCriterion:

@@ -17,6 +17,7 @@ from classifiers.criteria.dose_units import _MAYBE_DOSE, DOSE_PATTERN
 from classifiers.text import (
     _BOUNDARY,
     _WORD,
+    ABBREVIATIONS,
     BACKGROUND_CUES,
     FUTURE_CUES,
     Doc,
@@ -159,10 +160,15 @@ def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _reference_spans(text: str) -> list[tuple[int, int]]:
-    """The spans ``_BOUNDARY.finditer`` gives (its matches are whitespace: never skipped)."""
+    """The spans between the boundaries ``_BOUNDARY.finditer`` gives, less the boundaries
+    that follow an abbreviation on the same line."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
+        before = text[: match.start()]
+        word = before.split(" ")[-1].lower()
+        if before.endswith(".") and "\n" not in match.group() and word in ABBREVIATIONS:
+            continue
         spans += _trimmed(text, start, match.start())
         start = match.end()
     return spans + _trimmed(text, start, len(text))
@@ -172,8 +178,22 @@ def test_sentence_spans_match_the_boundary_pattern() -> None:
     rnd = random.Random(5)
     alphabet = ".!?\n \t\r\"'([Aa0 .\n\u00a0\u2029\x85"
     texts = TEXTS + ["".join(rnd.choice(alphabet) for _ in range(14)) for _ in range(20000)]
+    tokens = ["e.g.", "vs.", "al.", "Fig.", "No.", "X", "x", "1", ".", " ", "  ", "\n", "!", "ab"]
+    texts += ["".join(rnd.choice(tokens) for _ in range(12)) for _ in range(20000)]
     for text in texts:
         assert sentence_spans(text) == _reference_spans(text), repr(text)
+
+
+def test_abbreviations_do_not_end_sentences_but_line_breaks_do() -> None:
+    text = (
+        "Psychedelics (e.g. LSD) were compared vs. Placebo as Smith et al. (2020) did. "
+        "Then 20 adults took part.\nMETHODS: see Fig. 2."
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Psychedelics (e.g. LSD) were compared vs. Placebo as Smith et al. (2020) did.",
+        "Then 20 adults took part.",
+        "METHODS: see Fig. 2.",
+    ]
 
 
 def test_dose_prefilter_never_rejects_a_dose() -> None:
