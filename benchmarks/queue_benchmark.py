@@ -263,6 +263,15 @@ def client_process(
         return [x for f in futures for x in f.result()]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -321,7 +330,10 @@ def main(argv: list[str] | None = None) -> int:
                     for n, g in enumerate(groups)
                     if g
                 ]
+                time.sleep(max(0.0, start_at - time.time()))
+                cpu_before = cpu_seconds(proc.pid)
                 rounds = [x for f in futures for x in f.result()]
+                cpu_used = cpu_seconds(proc.pid) - cpu_before
     finally:
         if proc is not None:
             proc.terminate()
@@ -347,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "next_ms": {"p50": round(pct(nexts, 50), 1), "p99": round(pct(nexts, 99), 1)},
         "decision_ms": {"p50": round(pct(decisions, 50), 1), "p99": round(pct(decisions, 99), 1)},
+        # what one reviewer's next + decision costs the server, whatever the load
+        "server_cpu_ms_per_round": round(cpu_used * 1000 / max(1, len(rounds)), 2),
         "target_p99_ms": 50,
     }
     print(json.dumps(result, indent=2))
