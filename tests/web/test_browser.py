@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,14 @@ def browser(chromium_path: str) -> Iterator[object]:
             yield instance
         finally:
             instance.close()
+
+
+def press(page: Any, key: str) -> None:
+    """A keyboard shortcut, once the page's shortcut script is listening (it is deferred)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("html[data-shortcuts=on]")).to_have_count(1)
+    page.keyboard.press(key)
 
 
 def test_screen_with_keyboard_and_resolve_a_conflict(env: Env, browser: object) -> None:
@@ -102,22 +111,22 @@ def test_screen_with_keyboard_and_resolve_a_conflict(env: Env, browser: object) 
         assert len(colours) == 3 and "rgba(0, 0, 0, 0)" not in colours
         assert sorted(marks.all_text_contents()) == ["low dose", "placebo-controlled", "psilocybin"]
 
-        page.keyboard.press("i")  # include Trial 0
+        press(page, "i")  # include Trial 0
         expect(page.locator(".flash")).to_contain_text("Included PMID 100")
         expect(page.locator("#record-title")).to_have_text("Trial 1")
-        page.keyboard.press("2")  # tick the second reason, low_dose
+        press(page, "2")  # tick the second reason, low_dose
         expect(page.locator('input[name="reasons"][value="low_dose"]')).to_be_checked()
-        page.keyboard.press("e")
+        press(page, "e")
         expect(page.locator(".flash")).to_contain_text("Excluded PMID 101")
-        page.keyboard.press("s")  # skip Trial 2
+        press(page, "s")  # skip Trial 2
         expect(page.locator(".flash")).to_contain_text("Skipped PMID 102")
         expect(page.locator("#record-title")).to_have_text("Trial 3")
-        page.keyboard.press("i")
+        press(page, "i")
         expect(page.locator(".flash")).to_contain_text("Included PMID 103")
-        page.keyboard.press("u")  # undo: Trial 3 comes back
+        press(page, "u")  # undo: Trial 3 comes back
         expect(page.locator(".flash")).to_contain_text("withdrawn")
         expect(page.locator("#record-title")).to_have_text("Trial 3")
-        page.keyboard.press("e")
+        press(page, "e")
         expect(page.locator(".flash")).to_contain_text("Excluded PMID 103")
         expect(page.locator("#record-title")).to_have_text("Trial 2")  # the skipped one, last
 

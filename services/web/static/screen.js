@@ -20,4 +20,7 @@
     } else { return; }
     ev.preventDefault();
   });
+  // Says the shortcuts are listening (deferred scripts run after the page is parsed;
+  // a key pressed before that does nothing).
+  document.documentElement.setAttribute("data-shortcuts", "on");
 })();
