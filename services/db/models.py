@@ -20,10 +20,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts(nullable: bool = False, index: bool = False) -> Any:
+def timestamp(nullable: bool = False, index: bool = False) -> Any:
+    """A timezone-aware timestamp column; required ones default to now (UTC)."""
     return Field(
         default_factory=utcnow if not nullable else None,
         sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def cascading_key(table: str, *, primary_key: bool = False) -> Any:
+    """A required reference to ``table.id``; rows go when the row they refer to goes."""
+    return Field(
+        sa_column=sa.Column(
+            sa.ForeignKey(f"{table}.id", ondelete="CASCADE"),
+            primary_key=primary_key,
+            nullable=False,
+        )
     )
 
 
@@ -42,8 +54,8 @@ class Review(SQLModel, table=True):
     title: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     query: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     protocol_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class Record(SQLModel, table=True):
@@ -63,8 +75,8 @@ class Record(SQLModel, table=True):
     content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     deleted: bool = Field(default=False)
     retracted: bool = Field(default=False)
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class RecordVersion(SQLModel, table=True):
@@ -74,14 +86,12 @@ class RecordVersion(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("record_id", "content_hash", name="uq_record_version"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
-    )
+    record_id: int = cascading_key("records")
     version: int
     content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     data: dict[str, Any] = _json(default={})
     sweep_id: int | None = Field(default=None)
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp()
 
 
 class Sweep(SQLModel, table=True):
@@ -90,9 +100,7 @@ class Sweep(SQLModel, table=True):
     __tablename__ = "sweeps"
 
     id: int | None = Field(default=None, primary_key=True)
-    review_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False)
-    )
+    review_id: int = cascading_key("reviews")
     state: str = Field(sa_column=sa.Column(sa.String(20), nullable=False, index=True))
     full: bool = Field(default=False)
     mindate: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
@@ -108,9 +116,9 @@ class Sweep(SQLModel, table=True):
     requests: int = 0
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     owner: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
-    started_at: datetime = _ts()
-    heartbeat_at: datetime = _ts()
-    finished_at: datetime | None = _ts(nullable=True)
+    started_at: datetime = timestamp()
+    heartbeat_at: datetime = timestamp()
+    finished_at: datetime | None = timestamp(nullable=True)
 
 
 class ReviewRecord(SQLModel, table=True):
@@ -132,22 +140,14 @@ class ReviewRecord(SQLModel, table=True):
         ),
     )
 
-    review_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True, nullable=False
-        )
-    )
-    record_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, nullable=False
-        )
-    )
+    review_id: int = cascading_key("reviews", primary_key=True)
+    record_id: int = cascading_key("records", primary_key=True)
     first_sweep_id: int | None = Field(default=None)
     last_sweep_id: int | None = Field(default=None, index=True)
     priority: float = Field(
         default=-1.0, sa_column=sa.Column(sa.Float, nullable=False, server_default="-1")
     )
-    added_at: datetime = _ts()
+    added_at: datetime = timestamp()
 
 
 class SweepProblem(SQLModel, table=True):
@@ -156,14 +156,12 @@ class SweepProblem(SQLModel, table=True):
     __tablename__ = "sweep_problems"
 
     id: int | None = Field(default=None, primary_key=True)
-    sweep_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("sweeps.id", ondelete="CASCADE"), nullable=False)
-    )
+    sweep_id: int = cascading_key("sweeps")
     pmid: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
     kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     xml: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp()
 
 
 class Screening(SQLModel, table=True):
@@ -177,15 +175,11 @@ class Screening(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    review_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False)
-    )
-    record_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("records.id", ondelete="CASCADE"), nullable=False)
-    )
+    review_id: int = cascading_key("reviews")
+    record_id: int = cascading_key("records")
     protocol_version: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     decision: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     p_include: float
     criteria: dict[str, Any] = _json(default={})
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp()

@@ -11,28 +11,14 @@ only ends the old row, so the audit trail is complete.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from services.db.models import utcnow
+from services.db.models import cascading_key, timestamp
 
 ROLES = ("reviewer", "resolver", "admin")
 DECISIONS = ("include", "exclude")
-
-
-def _ts(nullable: bool = False) -> Any:
-    return Field(
-        default_factory=None if nullable else utcnow,
-        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable),
-    )
-
-
-def _fk(table: str) -> Any:
-    return Field(
-        sa_column=sa.Column(sa.ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False)
-    )
 
 
 class UserBase(SQLModel):
@@ -48,8 +34,8 @@ class User(UserBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
-    created_at: datetime = _ts()
-    disabled_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = timestamp()
+    disabled_at: datetime | None = timestamp(nullable=True)
 
 
 class UserPublic(UserBase):
@@ -65,7 +51,7 @@ class AppSecret(SQLModel, table=True):
 
     name: str = Field(sa_column=sa.Column(sa.String(50), primary_key=True))
     value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp()
 
 
 class Claim(SQLModel, table=True):
@@ -84,13 +70,13 @@ class Claim(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    review_id: int = _fk("reviews")
-    record_id: int = _fk("records")
-    user_id: int = _fk("users")
+    review_id: int = cascading_key("reviews")
+    record_id: int = cascading_key("records")
+    user_id: int = cascading_key("users")
     slot: int
     status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
-    claimed_at: datetime = _ts()
-    expires_at: datetime = _ts()
+    claimed_at: datetime = timestamp()
+    expires_at: datetime = timestamp()
 
 
 class Skip(SQLModel, table=True):
@@ -98,22 +84,10 @@ class Skip(SQLModel, table=True):
 
     __tablename__ = "skips"
 
-    review_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True, nullable=False
-        )
-    )
-    record_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True, nullable=False
-        )
-    )
-    user_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, nullable=False
-        )
-    )
-    created_at: datetime = _ts()
+    review_id: int = cascading_key("reviews", primary_key=True)
+    record_id: int = cascading_key("records", primary_key=True)
+    user_id: int = cascading_key("users", primary_key=True)
+    created_at: datetime = timestamp()
 
 
 class Decision(SQLModel, table=True):
@@ -136,16 +110,16 @@ class Decision(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    review_id: int = _fk("reviews")
-    record_id: int = _fk("records")
-    user_id: int = _fk("users")
+    review_id: int = cascading_key("reviews")
+    record_id: int = cascading_key("records")
+    user_id: int = cascading_key("users")
     round: int = Field(default=1)
     decision: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     reasons: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     is_current: bool = Field(default=True)
-    created_at: datetime = _ts()
-    ended_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = timestamp()
+    ended_at: datetime | None = timestamp(nullable=True)
     end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
 
 
@@ -156,9 +130,9 @@ class Resolution(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("review_id", "record_id", name="uq_resolution"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    review_id: int = _fk("reviews")
-    record_id: int = _fk("records")
-    user_id: int = _fk("users")
+    review_id: int = cascading_key("reviews")
+    record_id: int = cascading_key("records")
+    user_id: int = cascading_key("users")
     decision: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     note: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
-    created_at: datetime = _ts()
+    created_at: datetime = timestamp()

@@ -405,7 +405,7 @@ def claim_next(
     ranking: Ranking | None = None,
     now: datetime | None = None,
     wait: bool = False,
-) -> Claim | None:
+) -> Claimed | None:
     """Claim the best record this reviewer may screen, or None when nothing is left for them.
 
     ``wait`` makes PostgreSQL wait for records others are claiming this instant rather
@@ -413,34 +413,9 @@ def claim_next(
     where such a record may still need this reviewer.
 
     A reviewer never receives a record they already hold or decided (``uq_claim_user``);
-    records they skipped come back only after everything else.
+    records they skipped come back only after everything else. The claim comes with its
+    record (and on PostgreSQL its machine screening), read by the statements that make it.
     """
-    got = claim_next_record(
-        session=session,
-        review_id=review_id,
-        user_id=user_id,
-        required=required,
-        lease=lease,
-        ranking=ranking,
-        now=now,
-        wait=wait,
-    )
-    return got.claim if got is not None else None
-
-
-def claim_next_record(
-    *,
-    session: Session,
-    review_id: int,
-    user_id: int,
-    required: int,
-    lease: timedelta,
-    ranking: Ranking | None = None,
-    now: datetime | None = None,
-    wait: bool = False,
-) -> Claimed | None:
-    """:func:`claim_next`, returning the claimed record (and on PostgreSQL its machine
-    screening) along with the claim, read by the statements that make the claim."""
     now = now or utcnow()
     if ranking is None:
         ranking = Ranking(rank_queue(session=session, review_id=review_id, required=required))

@@ -83,7 +83,7 @@ def claim_next(
         ranking = ranked.get(
             session=session, review_id=ctx.id, required=ctx.required, fresh=last_look
         )
-        got = queue.claim_next_record(
+        got = queue.claim_next(
             session=session,
             review_id=ctx.id,
             user_id=user.id,

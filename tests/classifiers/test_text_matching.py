@@ -103,19 +103,23 @@ def _random_texts(count: int, seed: int = 7) -> list[str]:
     ]
 
 
+def _plain_hits(doc: Doc, pattern: re.Pattern[str]) -> list[tuple[str, int, int]]:
+    """(field, start, end) of every non-empty match, by scanning each field in full."""
+    return [
+        (name, m.start(), m.end())
+        for name, low in doc.low.items()
+        for m in pattern.finditer(low)
+        if m.end() > m.start()
+    ]
+
+
 @pytest.mark.parametrize("terms", VOCABULARIES)
 def test_find_and_search_match_a_plain_scan(terms: list[str]) -> None:
     pattern = compile_terms(terms)
     for text in TEXTS + _random_texts(300):
         doc = Doc({"title": "A title", "abstract": text})
         got = [(h.field, h.start, h.end) for h in doc.find(pattern)]
-        want = [
-            (name, m.start(), m.end())
-            for name, low in doc.low.items()
-            for m in pattern.finditer(low)
-            if m.end() > m.start()
-        ]
-        assert got == want, text
+        assert got == _plain_hits(doc, pattern), text
         for i, sent in enumerate(doc.sentences):
             plain = pattern.search(doc.low[sent.field][sent.start : sent.end]) is not None
             assert doc.search(pattern, i) == plain, (text, i)
@@ -134,12 +138,7 @@ def test_find_matches_a_plain_scan_for_every_flagship_vocabulary() -> None:
         doc = Doc({"title": text[:40] or "t", "abstract": text})
         for pattern in patterns:
             got = [(h.field, h.start, h.end) for h in doc.find(pattern)]
-            want = [
-                (name, m.start(), m.end())
-                for name, low in doc.low.items()
-                for m in pattern.finditer(low)
-                if m.end() > m.start()
-            ]
+            want = _plain_hits(doc, pattern)
             assert got == want, (pattern.pattern[:60], text)
 
 

@@ -63,9 +63,11 @@ def test_claim_next_without_cache_and_lease(env: Env) -> None:
         s.commit()
         assert rev.id is not None
         lease = timedelta(minutes=10)
-        a = queue.claim_next(session=s, review_id=rev.id, user_id=1, required=2, lease=lease)
-        b = queue.claim_next(session=s, review_id=rev.id, user_id=2, required=2, lease=lease)
-        assert a is not None and b is not None and a.record_id == b.record_id == rec.id
+        got_a = queue.claim_next(session=s, review_id=rev.id, user_id=1, required=2, lease=lease)
+        got_b = queue.claim_next(session=s, review_id=rev.id, user_id=2, required=2, lease=lease)
+        assert got_a is not None and got_b is not None
+        a, b = got_a.claim, got_b.claim
+        assert a.record_id == b.record_id == rec.id
         assert {a.slot, b.slot} == {1, 2}
         s.commit()
         queue.record_decision(
