@@ -79,7 +79,7 @@ def secret(*, session: Session, name: str) -> str:
     row = session.get(AppSecret, name)
     if row is not None:
         return row.value
-    from services.pipeline.queue import dialect_insert
+    from services.db.dialect import dialect_insert
 
     insert = dialect_insert(session)
     value = secrets.token_urlsafe(48)

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from services.db.engine import session_scope
-from services.pipeline.queue import RankedQueue
+from services.reviewing.order import RankedQueue
 from services.runtime import Runtime
 from services.web import errors
 from services.web.routes import api, health, pages

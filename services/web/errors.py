@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.pipeline.queue import QueueError
+from services.reviewing.errors import QueueError
 from services.web.auth import SignInRequired
 
 TITLES = {

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import HTTPException
 from sqlmodel import Session, col, select
 
+from services import reviewing
 from services.db.models import Record, ReviewRecord
-from services.db.reviewing import Claim, User
-from services.pipeline import queue
+from services.db.reviewing import Claim, Resolution, User
 from services.runtime import Runtime
 from services.web import views
 from services.web.deps import ReviewContext, lease
@@ -48,16 +48,16 @@ def record_payload(
 ) -> dict[str, Any]:
     """A record as ``viewer`` may see it: content, machine verdicts, and visible decisions."""
     assert record.id is not None
-    status = queue.record_status(
+    status = reviewing.record_status(
         session=session, review_id=ctx.id, record_id=record.id, required=ctx.required
     )
-    screenings = queue.screenings_of(session=session, review_id=ctx.id, record_id=record.id)
+    screenings = reviewing.screenings_of(session=session, review_id=ctx.id, record_id=record.id)
     machine = views.current_screening(record, screenings, ctx)
-    decisions = queue.decisions_of(session=session, review_id=ctx.id, record_ids=[record.id])[
+    decisions = reviewing.decisions_of(session=session, review_id=ctx.id, record_ids=[record.id])[
         record.id
     ]
     shown = views.visible_decisions(decisions, viewer=viewer, review=ctx, status=status)
-    resolution = queue.resolution_of(session=session, review_id=ctx.id, record_id=record.id)
+    resolution = reviewing.resolution_of(session=session, review_id=ctx.id, record_id=record.id)
     names = user_names(
         session=session,
         ids={d.user_id for d in shown} | ({resolution.user_id} if resolution else set()),
@@ -74,8 +74,13 @@ def record_payload(
 
 
 def claim_next(
-    *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
-) -> queue.Claimed | None:
+    *,
+    session: Session,
+    runtime: Runtime,
+    ranked: reviewing.RankedQueue,
+    ctx: ReviewContext,
+    user: User,
+) -> reviewing.Claimed | None:
     """Claim from the cached order; before saying "nothing left", look again at a fresh one,
     this time waiting for records that others are claiming at this very moment."""
     assert user.id is not None
@@ -83,7 +88,7 @@ def claim_next(
         ranking = ranked.get(
             session=session, review_id=ctx.id, required=ctx.required, fresh=last_look
         )
-        got = queue.claim_next(
+        got = reviewing.claim_next(
             session=session,
             review_id=ctx.id,
             user_id=user.id,
@@ -98,7 +103,12 @@ def claim_next(
 
 
 def next_payload(
-    *, session: Session, runtime: Runtime, ranked: queue.RankedQueue, ctx: ReviewContext, user: User
+    *,
+    session: Session,
+    runtime: Runtime,
+    ranked: reviewing.RankedQueue,
+    ctx: ReviewContext,
+    user: User,
 ) -> dict[str, Any] | None:
     """What ``POST /next`` returns: the claimed record with the machine's verdicts, or None.
 
@@ -110,7 +120,7 @@ def next_payload(
         return None
     machine = got.machine
     if not got.machine_loaded:
-        machine = queue.machine_screening(
+        machine = reviewing.machine_screening(
             session=session,
             review_id=ctx.id,
             record=got.record,
@@ -125,7 +135,7 @@ def next_payload(
 
 def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
     """Every record of the review with its current decisions, as the viewer may see them."""
-    stmt = queue.records_query(review_id=ctx.id, required=ctx.required).order_by(Record.id)
+    stmt = reviewing.records_query(review_id=ctx.id, required=ctx.required).order_by(Record.id)
     names = user_names(session=session, ids=set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
     offset = 0
     while True:
@@ -133,15 +143,15 @@ def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterat
         if not rows:
             return
         ids = [r[0].id for r in rows]
-        decisions = queue.decisions_of(
+        decisions = reviewing.decisions_of(
             session=session, review_id=ctx.id, record_ids=ids, current_only=True
         )
         resolutions = {
             r.record_id: r
             for r in session.exec(
-                select(queue.Resolution).where(
-                    queue.Resolution.review_id == ctx.id,
-                    col(queue.Resolution.record_id).in_(ids),
+                select(Resolution).where(
+                    Resolution.review_id == ctx.id,
+                    col(Resolution.record_id).in_(ids),
                 )
             )
         }

@@ -12,9 +12,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from services.db.dialect import aware
 from services.db.models import Record, Screening
 from services.db.reviewing import Claim, Decision, Resolution, User
-from services.pipeline.queue import aware
 from services.web.auth import has_role
 from services.web.deps import ReviewContext
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from services import reviewing
 from services.db.reviewing import Claim, Decision
-from services.pipeline import queue
 from tests.web import factories as f
 from tests.web.conftest import Env
 
@@ -26,9 +26,9 @@ def test_rank_queue_orders_by_p_include_then_newest(env: Env) -> None:
         gone.deleted = True
         s.commit()
         assert rev.id is not None
-        order = queue.rank_queue(session=s, review_id=rev.id, required=1)
+        order = reviewing.rank_queue(session=s, review_id=rev.id, required=1)
         assert order == [high.id, low.id, new.id, old.id]
-        assert queue.rank_queue(session=s, review_id=rev.id, required=1, limit=2) == order[:2]
+        assert reviewing.rank_queue(session=s, review_id=rev.id, required=1, limit=2) == order[:2]
 
 
 def test_database_keeps_one_current_decision_and_one_holder_per_slot(env: Env) -> None:
@@ -63,25 +63,29 @@ def test_claim_next_without_cache_and_lease(env: Env) -> None:
         s.commit()
         assert rev.id is not None
         lease = timedelta(minutes=10)
-        got_a = queue.claim_next(session=s, review_id=rev.id, user_id=1, required=2, lease=lease)
-        got_b = queue.claim_next(session=s, review_id=rev.id, user_id=2, required=2, lease=lease)
+        got_a = reviewing.claim_next(
+            session=s, review_id=rev.id, user_id=1, required=2, lease=lease
+        )
+        got_b = reviewing.claim_next(
+            session=s, review_id=rev.id, user_id=2, required=2, lease=lease
+        )
         assert got_a is not None and got_b is not None
         a, b = got_a.claim, got_b.claim
         assert a.record_id == b.record_id == rec.id
         assert {a.slot, b.slot} == {1, 2}
         s.commit()
-        queue.record_decision(
+        reviewing.record_decision(
             session=s, review_id=rev.id, record_id=rec.id, user_id=1, decision="include"
         )
-        queue.record_decision(
+        reviewing.record_decision(
             session=s, review_id=rev.id, record_id=rec.id, user_id=2, decision="include"
         )
         s.commit()
-        assert queue.record_status(session=s, review_id=rev.id, record_id=rec.id, required=2) == (
-            "included"
-        )
-        assert queue.rank_queue(session=s, review_id=rev.id, required=2) == []
-        counts = queue.counts(session=s, review_id=rev.id, required=2)
+        assert reviewing.record_status(
+            session=s, review_id=rev.id, record_id=rec.id, required=2
+        ) == ("included")
+        assert reviewing.rank_queue(session=s, review_id=rev.id, required=2) == []
+        counts = reviewing.counts(session=s, review_id=rev.id, required=2)
         assert (counts["included"], counts["screened"], counts["remaining"]) == (1, 1, 0)
 
 
@@ -92,7 +96,7 @@ def test_ranked_queue_rebuilds_a_stale_order_in_the_background(env: Env) -> None
         first = f.record(s, rev, "1", p_include=0.5)
         s.commit()
         assert rev.id is not None
-        ranked = queue.RankedQueue(ttl=0.0)
+        ranked = reviewing.RankedQueue(ttl=0.0)
         built = ranked.get(session=s, review_id=rev.id, required=1)
         assert built.ids == [first.id]
         better = f.record(s, rev, "2", p_include=0.9)

@@ -11,9 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
+from services import reviewing
 from services.db.models import Review
 from services.db.reviewing import User, UserPublic
-from services.pipeline import formats, queue
+from services.pipeline import formats
 from services.runtime import Runtime
 from services.web import accounts, screening, views
 from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
@@ -60,7 +61,7 @@ def review_summary(session: Session, ctx: ReviewContext) -> dict[str, Any]:
         "blind": ctx.blind,
         "required_decisions": ctx.required,
         "criteria": ctx.criteria,
-        "counts": queue.counts(session=session, review_id=ctx.id, required=ctx.required),
+        "counts": reviewing.counts(session=session, review_id=ctx.id, required=ctx.required),
     }
 
 
@@ -95,7 +96,7 @@ def skip_record(
     """Give back a claimed record undecided; it returns to you only when nothing else is left."""
     screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    queue.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    reviewing.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
     session.commit()
     return Response(status_code=204)
 
@@ -109,7 +110,9 @@ def undo(
 ) -> dict[str, Any]:
     """Withdraw your newest decision in this review and hold its record again."""
     assert user.id is not None
-    row = queue.undo_last(session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime))
+    row = reviewing.undo_last(
+        session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime)
+    )
     session.commit()
     return {"undone": views.decision_json(row, {user.id: user.name}) if row else None}
 
@@ -121,7 +124,7 @@ def list_conflicts(
     session: Session = Depends(get_session),
 ) -> list[dict[str, Any]]:
     """Records whose required decisions disagree, with those decisions (resolvers and admins)."""
-    records = queue.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+    records = reviewing.conflicts(session=session, review_id=ctx.id, required=ctx.required)
     return [
         screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
         for r in records
@@ -143,7 +146,7 @@ def resolve(
     """Settle a conflict (resolvers and admins); the resolution outranks reviewer decisions."""
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    queue.resolve(
+    reviewing.resolve(
         session=session,
         review_id=ctx.id,
         record_id=record_id,
@@ -166,7 +169,7 @@ def list_records(
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
     """Records of the review, newest first, filtered by status and a text/PMID/DOI search."""
-    total, rows = queue.list_records(
+    total, rows = reviewing.list_records(
         session=session,
         review_id=ctx.id,
         required=ctx.required,
@@ -195,9 +198,11 @@ def get_record(
     """One record with its full decision history and machine screenings."""
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    claim = queue.claim_of(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    claim = reviewing.claim_of(
+        session=session, review_id=ctx.id, record_id=record_id, user_id=user.id
+    )
     if claim is not None and claim.status == "active":
-        queue.renew(claim, lease=lease(runtime))
+        reviewing.renew(claim, lease=lease(runtime))
         session.commit()
     return screening.record_payload(
         session=session, ctx=ctx, record=record, viewer=user, claim=claim
@@ -236,7 +241,7 @@ def create_user(body: UserIn, session: Session = Depends(get_session)) -> dict[s
     try:
         user, token = accounts.create_user(session=session, name=body.name, role=body.role)
     except accounts.AccountError as exc:
-        raise queue.StateConflict(str(exc)) from None
+        raise reviewing.StateConflict(str(exc)) from None
     session.commit()
     return {
         "user": UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json"),
@@ -307,7 +312,7 @@ async def decide(
             ctx = review_for(request=request, session=session, slug=slug)
             assert user.id is not None
             try:
-                row = queue.record_decision(
+                row = reviewing.record_decision(
                     session=session,
                     review_id=ctx.id,
                     record_id=record_id,
@@ -317,10 +322,10 @@ async def decide(
                     note=body.note,
                     criteria=ctx.criteria,
                 )
-            except queue.NotClaimed:
+            except reviewing.NotClaimed:
                 screening.find_record(session=session, ctx=ctx, record_id=record_id)  # 404 first
                 raise
-            status = queue.record_status(
+            status = reviewing.record_status(
                 session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
             )
             session.commit()

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from services import reviewing
 from services.db.reviewing import User
-from services.pipeline import queue
 from services.runtime import Runtime
 from services.web import screening, views
 from services.web.accounts import user_for_token
@@ -84,7 +84,7 @@ def index(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     reviews = [
-        (ctx, queue.counts(session=session, review_id=ctx.id, required=ctx.required))
+        (ctx, reviewing.counts(session=session, review_id=ctx.id, required=ctx.required))
         for ctx in all_reviews(session, runtime)
     ]
     swept = {ctx.slug for ctx, _ in reviews}
@@ -99,7 +99,7 @@ def dashboard(
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
 ) -> Response:
-    counts = queue.counts(session=session, review_id=ctx.id, required=ctx.required)
+    counts = reviewing.counts(session=session, review_id=ctx.id, required=ctx.required)
     return render(
         request,
         "review.html",
@@ -147,7 +147,7 @@ def screen(
     )
     session.commit()
     if payload is None:
-        counts = queue.counts(session=session, review_id=ctx.id, required=ctx.required)
+        counts = reviewing.counts(session=session, review_id=ctx.id, required=ctx.required)
         return render(request, "done.html", {"user": user, "review": ctx, "counts": counts})
     return render(request, "screen.html", screen_context(session, ctx, user, payload))
 
@@ -167,7 +167,7 @@ def decide(
     check_csrf(request, csrf_token)
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    queue.record_decision(
+    reviewing.record_decision(
         session=session,
         review_id=ctx.id,
         record_id=record_id,
@@ -195,7 +195,7 @@ def skip(
     check_csrf(request, csrf_token)
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    queue.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
+    reviewing.skip(session=session, review_id=ctx.id, record_id=record_id, user_id=user.id)
     session.commit()
     request.session["flash"] = f"Skipped PMID {record.pmid}; it comes back at the end."
     return see_other(f"/reviews/{ctx.slug}/screen")
@@ -212,7 +212,9 @@ def undo(
 ) -> Response:
     check_csrf(request, csrf_token)
     assert user.id is not None
-    row = queue.undo_last(session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime))
+    row = reviewing.undo_last(
+        session=session, review_id=ctx.id, user_id=user.id, lease=lease(runtime)
+    )
     session.commit()
     request.session["flash"] = "Decision withdrawn; decide again." if row else "Nothing to undo."
     return see_other(f"/reviews/{ctx.slug}/screen")
@@ -228,7 +230,7 @@ def conflicts(
     require_role(user, "resolver")
     items = [
         screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
-        for r in queue.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+        for r in reviewing.conflicts(session=session, review_id=ctx.id, required=ctx.required)
     ]
     return render(request, "conflicts.html", {"user": user, "review": ctx, "items": items})
 
@@ -248,7 +250,7 @@ def resolve(
     require_role(user, "resolver")
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
-    queue.resolve(
+    reviewing.resolve(
         session=session,
         review_id=ctx.id,
         record_id=record_id,
@@ -272,10 +274,10 @@ def records(
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
 ) -> Response:
-    allowed = ("", *queue.STATUSES, "screened", "withdrawn")
+    allowed = ("", *reviewing.STATUSES, "screened", "withdrawn")
     if status not in allowed:
         raise HTTPException(422, f"status must be one of {', '.join(a for a in allowed if a)}")
-    total, rows = queue.list_records(
+    total, rows = reviewing.list_records(
         session=session,
         review_id=ctx.id,
         required=ctx.required,

@@ -1,0 +1,155 @@
+"""Human decisions: record one (a second replaces the first, kept on file) and undo the last."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from services.db.dialect import prebuilt
+from services.db.models import utcnow
+from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
+from services.reviewing.claims import claim_of
+from services.reviewing.errors import InvalidDecision, NotClaimed, StateConflict
+
+
+def validate_decision(decision: str, reasons: Sequence[str], criteria: Sequence[str]) -> None:
+    if decision not in DECISIONS:
+        raise InvalidDecision(f"decision must be 'include' or 'exclude', got {decision!r}")
+    if decision == "include" and reasons:
+        raise InvalidDecision("reasons name the criteria a record fails; only excludes take them")
+    unknown = [r for r in reasons if r not in criteria]
+    if unknown:
+        known = ", ".join(criteria) or "none"
+        raise InvalidDecision(
+            f"unknown reason(s) {', '.join(map(repr, unknown))}; the review's criteria are: {known}"
+        )
+
+
+def current_decision(
+    *, session: Session, review_id: int, record_id: int, user_id: int
+) -> Decision | None:
+    return session.exec(
+        select(Decision).where(
+            Decision.review_id == review_id,
+            Decision.record_id == record_id,
+            Decision.user_id == user_id,
+            col(Decision.is_current).is_(True),
+        )
+    ).first()
+
+
+def record_decision(
+    *,
+    session: Session,
+    review_id: int,
+    record_id: int,
+    user_id: int,
+    decision: str,
+    reasons: Sequence[str] = (),
+    note: str = "",
+    criteria: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Decision:
+    """Store a decision; a reviewer's second one replaces the first, which stays on file."""
+    validate_decision(decision, reasons, criteria)
+    now = now or utcnow()
+    # Core statements on the session's connection (same transaction): the ORM's bulk
+    # UPDATE/INSERT machinery cost more than the statements themselves.
+    conn = session.connection()
+    key = {"review": review_id, "record": record_id, "user": user_id}
+    if conn.execute(_finish_claim_stmt(), {**key, "now": now}).first() is None:
+        raise NotClaimed(
+            f"record {record_id} is not claimed by you in this review (its lease may have "
+            "lapsed and gone to someone else); claim records with POST /next"
+        )
+    # Ended before the new row goes in, for the partial unique index on current decisions.
+    conn.execute(_end_current_stmt(), {**key, "now": now, "reason": "replaced"})
+    row = Decision(
+        review_id=review_id,
+        record_id=record_id,
+        user_id=user_id,
+        decision=decision,
+        reasons=list(dict.fromkeys(reasons)),
+        note=note,
+        created_at=now,
+    )
+    values = row.model_dump(exclude={"id", "ended_at", "end_reason"})
+    row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
+    return row
+
+
+def _callers_row(model: type[Claim] | type[Decision]) -> list[Any]:
+    """Conditions picking the caller's (``:user``) rows on one record of one review."""
+    return [
+        col(model.review_id) == sa.bindparam("review"),
+        col(model.record_id) == sa.bindparam("record"),
+        col(model.user_id) == sa.bindparam("user"),
+    ]
+
+
+@prebuilt
+def _finish_claim_stmt() -> Any:
+    """The caller's claim on the record turns ``done`` (it keeps its slot for good)."""
+    return (
+        sa.update(Claim)
+        .where(*_callers_row(Claim))
+        .values(status="done", expires_at=sa.bindparam("now"))
+        .returning(col(Claim.id))
+    )
+
+
+@prebuilt
+def _end_current_stmt() -> Any:
+    return (
+        sa.update(Decision)
+        .where(*_callers_row(Decision), col(Decision.is_current).is_(True))
+        .values(is_current=False, ended_at=sa.bindparam("now"), end_reason=sa.bindparam("reason"))
+    )
+
+
+@prebuilt
+def _insert_decision_stmt() -> Any:
+    return sa.insert(Decision).returning(col(Decision.id))
+
+
+def undo_last(
+    *, session: Session, review_id: int, user_id: int, lease: timedelta, now: datetime | None = None
+) -> Decision | None:
+    """Take back the caller's newest current decision and hand its record back to them."""
+    now = now or utcnow()
+    last = session.exec(
+        select(Decision)
+        .where(
+            Decision.review_id == review_id,
+            Decision.user_id == user_id,
+            col(Decision.is_current).is_(True),
+        )
+        .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    if session.exec(
+        select(Resolution).where(
+            Resolution.review_id == review_id, Resolution.record_id == last.record_id
+        )
+    ).first():
+        raise StateConflict(f"record {last.record_id} is already resolved; it cannot be undone")
+    last.is_current = False
+    last.ended_at = now
+    last.end_reason = "undone"
+    claim = claim_of(
+        session=session, review_id=review_id, record_id=last.record_id, user_id=user_id
+    )
+    if claim is not None:
+        claim.status = "active"
+        claim.claimed_at = now
+        claim.expires_at = now + lease
+        session.add(claim)
+    session.add(last)
+    session.flush()
+    return last

@@ -1,0 +1,191 @@
+"""Each record's review status (pending to included), listings, searches and PRISMA counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from services.db.dialect import prebuilt
+from services.db.models import Record, Review, ReviewRecord, Screening
+from services.db.reviewing import Decision, Resolution
+from services.reviewing.machine import current_screening_join
+
+STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
+
+
+def status_columns(review_id: int, required: int) -> tuple[Any, Any, Any]:
+    """(decision aggregate subquery, resolution subquery, status CASE) for one review."""
+    agg = (
+        sa.select(
+            col(Decision.record_id).label("record_id"),
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)).label("n_inc"),
+        )
+        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
+        .group_by(col(Decision.record_id))
+        .subquery("agg")
+    )
+    res = (
+        sa.select(col(Resolution.record_id), col(Resolution.decision))
+        .where(col(Resolution.review_id) == review_id)
+        .subquery("res")
+    )
+    n = sa.func.coalesce(agg.c.n, 0)
+    status = sa.case(
+        (res.c.decision == "include", "included"),
+        (res.c.decision == "exclude", "excluded"),
+        (sa.and_(n >= required, agg.c.n_inc == n), "included"),
+        (sa.and_(n >= required, agg.c.n_inc == 0), "excluded"),
+        (n >= required, "conflict"),
+        (n > 0, "in_progress"),
+        else_="pending",
+    )
+    return agg, res, status
+
+
+def records_query(
+    *,
+    review_id: int,
+    required: int,
+    status: str | None = None,
+    q: str | None = None,
+) -> Any:
+    """Rows (Record, status, p_include) of a review; the base of listing, export and counts."""
+    agg, res, status_col = status_columns(review_id, required)
+    stmt = (
+        sa.select(Record, status_col.label("status"), col(Screening.p_include))
+        .select_from(ReviewRecord)
+        .join(Record, col(Record.id) == ReviewRecord.record_id)
+        .join(Review, col(Review.id) == ReviewRecord.review_id)
+        .outerjoin(Screening, current_screening_join(review_id))
+        .outerjoin(agg, agg.c.record_id == Record.id)
+        .outerjoin(res, res.c.record_id == Record.id)
+        .where(col(ReviewRecord.review_id) == review_id)
+    )
+    if status == "screened":
+        stmt = stmt.where(status_col.in_(("included", "excluded")))
+    elif status == "withdrawn":
+        stmt = stmt.where(col(Record.deleted).is_(True))
+    elif status:
+        stmt = stmt.where(status_col == status, col(Record.deleted).is_(False))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Record.title).like(like),
+                sa.func.lower(sa.func.coalesce(Record.abstract, "")).like(like),
+                col(Record.pmid) == q.strip(),
+                sa.func.lower(sa.func.coalesce(Record.doi, "")) == q.strip().lower(),
+            )
+        )
+    return stmt
+
+
+def list_records(
+    *,
+    session: Session,
+    review_id: int,
+    required: int,
+    status: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[tuple[Record, str, float | None]]]:
+    stmt = records_query(review_id=review_id, required=required, status=status, q=q)
+    total = session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(
+        stmt.order_by(col(ReviewRecord.added_at).desc(), col(Record.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return int(total), [(r[0], r[1], r[2]) for r in rows]
+
+
+def record_status(*, session: Session, review_id: int, record_id: int, required: int) -> str:
+    """One record's status, by the same rules as :func:`status_columns`, in one small query."""
+    row = (
+        session.connection()
+        .execute(_record_status_stmt(), {"review_id": review_id, "record_id": record_id})
+        .one()
+    )
+    n, n_inc, resolved = int(row[0] or 0), int(row[1] or 0), row[2]
+    if resolved:
+        return "included" if resolved == "include" else "excluded"
+    if n >= required:
+        return "included" if n_inc == n else "excluded" if n_inc == 0 else "conflict"
+    return "in_progress" if n else "pending"
+
+
+@prebuilt
+def _record_status_stmt() -> Any:
+    review_id = sa.bindparam("review_id", type_=sa.Integer)
+    record_id = sa.bindparam("record_id", type_=sa.Integer)
+    resolution = (
+        sa.select(col(Resolution.decision))
+        .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
+        .scalar_subquery()
+    )
+    return sa.select(
+        sa.func.count(col(Decision.id)),
+        sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
+        resolution,
+    ).where(
+        col(Decision.review_id) == review_id,
+        col(Decision.record_id) == record_id,
+        col(Decision.is_current).is_(True),
+    )
+
+
+def counts(*, session: Session, review_id: int, required: int) -> dict[str, Any]:
+    """PRISMA-style counts; ``estimated_recall`` only once machine screening exists."""
+    base = records_query(review_id=review_id, required=required).subquery()
+    by_status = dict(
+        session.execute(
+            sa.select(base.c.status, sa.func.count())
+            .where(base.c.deleted.is_(False))
+            .group_by(base.c.status)
+        ).all()
+    )
+    totals = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(sa.case((base.c.deleted.is_(True), 1), else_=0)),
+            sa.func.count(base.c.doi) - sa.func.count(sa.distinct(sa.func.lower(base.c.doi))),
+            sa.func.count(base.c.p_include),
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            base.c.status.in_(("pending", "in_progress")),
+                            base.c.deleted.is_(False),
+                        ),
+                        base.c.p_include,
+                    ),
+                    else_=0.0,
+                )
+            ),
+        )
+    ).one()
+    identified, withdrawn, duplicates, machine_screened, expected_left = totals
+    out: dict[str, Any] = {s: int(by_status.get(s, 0)) for s in STATUSES}
+    included, excluded = out["included"], out["excluded"]
+    out.update(
+        identified=int(identified or 0),
+        withdrawn=int(withdrawn or 0),
+        duplicates=int(duplicates or 0),
+        screened=included + excluded,
+        conflicts=out.pop("conflict"),
+        remaining=out["pending"] + out["in_progress"],
+        machine_screened=int(machine_screened or 0),
+    )
+    active = out["identified"] - out["withdrawn"]
+    out["progress"] = round(out["screened"] / active, 4) if active else 0.0
+    out["estimated_recall"] = None
+    if machine_screened:
+        expected = float(expected_left or 0.0)
+        out["estimated_recall"] = (
+            round(included / (included + expected), 4) if included + expected > 0 else 1.0
+        )
+    return out
