@@ -30,7 +30,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -207,6 +209,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class ReviewerRun:
+    """What one reviewer saw: timed rounds, and every answer that was not a success.
+
+    Plain data (no exception objects), so it pickles back from the client processes
+    whatever went wrong; an error is counted and sampled, and the reviewer carries on.
+    """
+
+    rounds: list[tuple[float, float]] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, str] = field(default_factory=dict)
+
+    def failed(self, what: str, detail: str) -> None:
+        self.errors[what] += 1
+        self.samples.setdefault(what, detail[:500])
+
+    def merge(self, other: ReviewerRun) -> None:
+        self.rounds += other.rounds
+        self.errors.update(other.errors)
+        for key, sample in other.samples.items():
+            self.samples.setdefault(key, sample)
+
+
 def reviewer(
     base: str,
     token: str,
@@ -215,35 +240,51 @@ def reviewer(
     think: float,
     seed: int,
     lockstep: bool = False,
-) -> list[tuple[float, float]]:
-    """One reviewer: claim, read ``think`` s (jittered), decide; returns (next ms, decision ms)."""
+) -> ReviewerRun:
+    """One reviewer: claim, read ``think`` s (jittered), decide; times (next ms, decision ms)."""
     rng = random.Random(seed)
-    out: list[tuple[float, float]] = []
+    run = ReviewerRun()
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
-        c.post(f"/api/v1/reviews/{SLUG}/next").raise_for_status()  # warm up; held until decided
+        warm = c.post(f"/api/v1/reviews/{SLUG}/next")  # held until decided
+        if warm.status_code >= 300:
+            run.failed(f"warm-up next {warm.status_code}", warm.text)
         # Reviewers do not start in lockstep: each begins at a random point of one reading
         # time (with --lockstep all 50 fire their first request in the same instant).
         offset = 0.0 if lockstep else rng.uniform(0.0, think)
         time.sleep(max(0.0, start_at + offset - time.time()))
         while time.time() < stop_at:
             t0 = time.perf_counter()
-            r = c.post(f"/api/v1/reviews/{SLUG}/next")
+            try:
+                r = c.post(f"/api/v1/reviews/{SLUG}/next")
+            except httpx.TransportError as exc:
+                run.failed(f"next {exc.__class__.__name__}", str(exc))
+                time.sleep(0.5)
+                continue
             t1 = time.perf_counter()
             if r.status_code == 204:
                 break
-            r.raise_for_status()
+            if r.status_code >= 300:
+                run.failed(f"next {r.status_code}", r.text)
+                time.sleep(0.5)
+                continue
             rid = r.json()["id"]
             if think:
                 time.sleep(think * rng.uniform(0.5, 1.5))
             t1b = time.perf_counter()
-            d = c.post(
-                f"/api/v1/reviews/{SLUG}/records/{rid}/decisions",
-                json={"decision": "exclude", "reasons": ["low_dose"]},
-            )
+            try:
+                d = c.post(
+                    f"/api/v1/reviews/{SLUG}/records/{rid}/decisions",
+                    json={"decision": "exclude", "reasons": ["low_dose"]},
+                )
+            except httpx.TransportError as exc:
+                run.failed(f"decision {exc.__class__.__name__}", str(exc))
+                continue
             t2 = time.perf_counter()
-            d.raise_for_status()
-            out.append(((t1 - t0) * 1000, (t2 - t1b) * 1000))
-    return out
+            if d.status_code >= 300:
+                run.failed(f"decision {d.status_code}", d.text)
+                continue
+            run.rounds.append(((t1 - t0) * 1000, (t2 - t1b) * 1000))
+    return run
 
 
 def client_process(
@@ -254,13 +295,27 @@ def client_process(
     think: float,
     lockstep: bool = False,
     seed: int = 0,
-) -> list[Any]:
+) -> ReviewerRun:
+    total = ReviewerRun()
     with ThreadPoolExecutor(len(tokens)) as pool:
         futures = [
             pool.submit(reviewer, base, t, start_at, stop_at, think, seed + i, lockstep)
             for i, t in enumerate(tokens)
         ]
-        return [x for f in futures for x in f.result()]
+        for future in futures:
+            total.merge(future.result())
+    return total
+
+
+def server_errors(log: Path, limit: int = 40) -> list[str]:
+    """The server log's error lines and tracebacks, to say what answered a failure."""
+    lines = log.read_text(errors="replace").splitlines()
+    picked = [
+        line
+        for line in lines
+        if "Traceback" in line or "ERROR" in line or "Error" in line or '" 5' in line
+    ]
+    return picked[-limit:]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -332,8 +387,11 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 time.sleep(max(0.0, start_at - time.time()))
                 cpu_before = cpu_seconds(proc.pid)
-                rounds = [x for f in futures for x in f.result()]
+                seen = ReviewerRun()
+                for future in futures:
+                    seen.merge(future.result())
                 cpu_used = cpu_seconds(proc.pid) - cpu_before
+            log_errors = server_errors(Path(tmp) / "server.log") if seen.errors else []
     finally:
         if proc is not None:
             proc.terminate()
@@ -341,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+    rounds = seen.rounds
+    if not rounds:
+        print(json.dumps({"rounds": 0, "errors": dict(seen.errors), "samples": seen.samples}))
+        print("\n".join(log_errors), file=sys.stderr)
+        return 1
     nexts = [r[0] for r in rounds]
     decisions = [r[1] for r in rounds]
     both = [a + b for a, b in rounds]
@@ -362,9 +425,14 @@ def main(argv: list[str] | None = None) -> int:
         # what one reviewer's next + decision costs the server, whatever the load
         "server_cpu_ms_per_round": round(cpu_used * 1000 / max(1, len(rounds)), 2),
         "target_p99_ms": 50,
+        # every non-success answer, by request and status, with one sample body each
+        "errors": dict(seen.errors),
+        "error_samples": seen.samples,
     }
     print(json.dumps(result, indent=2))
-    return 0
+    if log_errors:
+        print("server log, error lines:\n" + "\n".join(log_errors), file=sys.stderr)
+    return 1 if seen.errors else 0
 
 
 if __name__ == "__main__":
