@@ -126,7 +126,8 @@ class ReviewRecord(SQLModel, table=True):
 
     ``priority`` is the current machine ``p_include`` (UNSCREENED, below any probability,
     before screening), kept here so the reviewer queue is one index scan instead of a
-    join and sort over all the review's records.
+    join and sort over all the review's records. ``conflict_at`` makes a disagreement
+    stick until a resolver settles it.
     """
 
     __tablename__ = "review_records"
@@ -148,6 +149,8 @@ class ReviewRecord(SQLModel, table=True):
         default=-1.0, sa_column=sa.Column(sa.Float, nullable=False, server_default="-1")
     )
     added_at: datetime = timestamp()
+    # When its required decisions first disagreed: from then on only a resolution settles it.
+    conflict_at: datetime | None = timestamp(nullable=True)
 
 
 class SweepProblem(SQLModel, table=True):

@@ -16,7 +16,14 @@ from services.reviewing.claims import (
     renew,
     skip,
 )
-from services.reviewing.conflicts import conflicts, decisions_of, resolution_of, resolve
+from services.reviewing.conflicts import (
+    conflicts,
+    decisions_of,
+    is_party,
+    party_records,
+    resolution_of,
+    resolve,
+)
 from services.reviewing.decisions import (
     current_decision,
     record_decision,
@@ -28,6 +35,7 @@ from services.reviewing.machine import machine_screening, screenings_of
 from services.reviewing.order import RankedQueue, Ranking, rank_queue
 from services.reviewing.status import (
     STATUSES,
+    Blinding,
     counts,
     list_records,
     record_status,
@@ -37,6 +45,7 @@ from services.reviewing.status import (
 
 __all__ = [
     "STATUSES",
+    "Blinding",
     "Claimed",
     "InvalidDecision",
     "NotClaimed",
@@ -51,8 +60,10 @@ __all__ = [
     "current_decision",
     "decisions_of",
     "held_claim",
+    "is_party",
     "list_records",
     "machine_screening",
+    "party_records",
     "rank_queue",
     "record_decision",
     "record_status",

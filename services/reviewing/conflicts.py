@@ -8,13 +8,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.db.models import Record
-from services.db.reviewing import DECISIONS, Decision, Resolution
+from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
 from services.reviewing.errors import InvalidDecision, StateConflict
-from services.reviewing.status import record_status, records_query
+from services.reviewing.status import Blinding, party_to, record_status, records_query
 
 
-def conflicts(*, session: Session, review_id: int, required: int) -> list[Record]:
-    stmt = records_query(review_id=review_id, required=required, status="conflict")
+def conflicts(
+    *, session: Session, review_id: int, required: int, resolver_id: int | None = None
+) -> list[Record]:
+    """Records in conflict; with ``resolver_id`` only those that resolver may settle (not the
+    ones they claimed or decided themselves)."""
+    blinding = None if resolver_id is None else Blinding(resolver_id, exempt=True)
+    stmt = records_query(
+        review_id=review_id, required=required, status="conflict", blinding=blinding
+    )
     return [row[0] for row in session.execute(stmt.order_by(Record.id)).all()]
 
 
@@ -50,9 +57,15 @@ def resolve(
     note: str = "",
     required: int,
 ) -> Resolution:
-    """A resolver settles a conflict; only records in conflict can be resolved, once."""
+    """A resolver settles a conflict; only records in conflict can be resolved, once, and
+    never by someone who screened the record (a party cannot be the judge)."""
     if decision not in DECISIONS:
         raise InvalidDecision(f"decision must be 'include' or 'exclude', got {decision!r}")
+    if is_party(session=session, review_id=review_id, record_id=record_id, user_id=user_id):
+        raise StateConflict(
+            f"you claimed or decided record {record_id} yourself, so you cannot resolve it; "
+            "a resolver who did not screen it must"
+        )
     state = record_status(
         session=session, review_id=review_id, record_id=record_id, required=required
     )
@@ -68,3 +81,20 @@ def resolve(
     except sa.exc.IntegrityError:
         raise StateConflict(f"record {record_id} was resolved by someone else just now") from None
     return row
+
+
+def is_party(*, session: Session, review_id: int, record_id: int, user_id: int) -> bool:
+    """The user claimed or decided the record in this review (so blind mode applies to them)."""
+    stmt = sa.select(party_to(user_id, record_id, review_id))
+    return bool(session.execute(stmt).scalar())
+
+
+def party_records(*, session: Session, review_id: int, user_id: int) -> set[int]:
+    """Ids of the records the user claimed or decided in this review."""
+    claimed = sa.select(col(Claim.record_id)).where(
+        col(Claim.review_id) == review_id, col(Claim.user_id) == user_id
+    )
+    decided = sa.select(col(Decision.record_id)).where(
+        col(Decision.review_id) == review_id, col(Decision.user_id) == user_id
+    )
+    return set(session.execute(sa.union(claimed, decided)).scalars())

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.db.dialect import prebuilt
-from services.db.models import utcnow
+from services.db.models import ReviewRecord, utcnow
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
 from services.reviewing.claims import claim_of
 from services.reviewing.errors import InvalidDecision, NotClaimed, StateConflict
@@ -52,9 +52,15 @@ def record_decision(
     reasons: Sequence[str] = (),
     note: str = "",
     criteria: Sequence[str] = (),
+    required: int,
     now: datetime | None = None,
 ) -> Decision:
-    """Store a decision; a reviewer's second one replaces the first, which stays on file."""
+    """Store a decision; a reviewer's second one replaces the first, which stays on file.
+
+    When the record then has its ``required`` decisions and they disagree, the record is
+    marked in conflict for good: changing a vote afterwards does not settle it, only a
+    resolution does (else the second reviewer could settle a blind conflict alone).
+    """
     validate_decision(decision, reasons, criteria)
     now = now or utcnow()
     # Core statements on the session's connection (same transaction): the ORM's bulk
@@ -79,7 +85,35 @@ def record_decision(
     )
     values = row.model_dump(exclude={"id", "ended_at", "end_reason"})
     row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
+    if required > 1:
+        conn.execute(
+            _mark_conflict_stmt(),
+            {"review": review_id, "record": record_id, "required": required, "now": now},
+        )
     return row
+
+
+@prebuilt
+def _mark_conflict_stmt() -> Any:
+    """Stamp ``conflict_at`` once the record's current decisions are enough and disagree."""
+    current = sa.and_(
+        col(Decision.review_id) == sa.bindparam("review"),
+        col(Decision.record_id) == sa.bindparam("record"),
+        col(Decision.is_current).is_(True),
+    )
+    enough = sa.select(sa.func.count()).where(current).scalar_subquery()
+    kinds = sa.select(sa.func.count(sa.distinct(col(Decision.decision)))).where(current)
+    return (
+        sa.update(ReviewRecord)
+        .where(
+            col(ReviewRecord.review_id) == sa.bindparam("review"),
+            col(ReviewRecord.record_id) == sa.bindparam("record"),
+            col(ReviewRecord.conflict_at).is_(None),
+            enough >= sa.bindparam("required"),
+            kinds.scalar_subquery() > 1,
+        )
+        .values(conflict_at=sa.bindparam("now"))
+    )
 
 
 def _callers_row(model: type[Claim] | type[Decision]) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,14 +10,50 @@ from sqlmodel import Session, col
 
 from services.db.dialect import prebuilt
 from services.db.models import Record, Review, ReviewRecord, Screening
-from services.db.reviewing import Decision, Resolution
+from services.db.reviewing import Claim, Decision, Resolution
 from services.reviewing.machine import current_screening_join
 
 STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
 
 
-def status_columns(review_id: int, required: int) -> tuple[Any, Any, Any]:
-    """(decision aggregate subquery, resolution subquery, status CASE) for one review."""
+@dataclass(frozen=True)
+class Blinding:
+    """Whose eyes a status is computed for in a blind review.
+
+    A reviewer of a blind review must not learn that a record is in conflict (it tells
+    them the other vote), so for them a conflict reads ``in_progress`` until it is
+    settled. Resolvers and admins (``exempt``) see conflicts, except on records they
+    are a party to (they claimed or decided it), where they are reviewers like any other.
+    """
+
+    user_id: int
+    exempt: bool = False
+
+
+def party_to(user_id: Any, record_id: Any, review_id: Any) -> Any:
+    """SQL: the user claimed or decided the record in this review."""
+    claimed = sa.exists().where(
+        col(Claim.review_id) == review_id,
+        col(Claim.record_id) == record_id,
+        col(Claim.user_id) == user_id,
+    )
+    decided = sa.exists().where(
+        col(Decision.review_id) == review_id,
+        col(Decision.record_id) == record_id,
+        col(Decision.user_id) == user_id,
+    )
+    return sa.or_(claimed, decided)
+
+
+def status_columns(
+    review_id: int, required: int, blinding: Blinding | None = None
+) -> tuple[Any, Any, Any]:
+    """(decision aggregate subquery, resolution subquery, status CASE) for one review.
+
+    The status CASE reads ``ReviewRecord.conflict_at``, so the query must join
+    ``review_records``. With ``blinding`` the conflicts the viewer may not see read
+    ``in_progress``.
+    """
     agg = (
         sa.select(
             col(Decision.record_id).label("record_id"),
@@ -33,12 +70,19 @@ def status_columns(review_id: int, required: int) -> tuple[Any, Any, Any]:
         .subquery("res")
     )
     n = sa.func.coalesce(agg.c.n, 0)
+    conflict: Any = sa.literal("conflict")
+    if blinding is not None and not blinding.exempt:
+        conflict = sa.literal("in_progress")
+    elif blinding is not None:
+        hidden = party_to(blinding.user_id, col(ReviewRecord.record_id), review_id)
+        conflict = sa.case((hidden, "in_progress"), else_="conflict")
     status = sa.case(
         (res.c.decision == "include", "included"),
         (res.c.decision == "exclude", "excluded"),
+        (col(ReviewRecord.conflict_at).is_not(None), conflict),
         (sa.and_(n >= required, agg.c.n_inc == n), "included"),
         (sa.and_(n >= required, agg.c.n_inc == 0), "excluded"),
-        (n >= required, "conflict"),
+        (n >= required, conflict),
         (n > 0, "in_progress"),
         else_="pending",
     )
@@ -51,9 +95,13 @@ def records_query(
     required: int,
     status: str | None = None,
     q: str | None = None,
+    blinding: Blinding | None = None,
 ) -> Any:
-    """Rows (Record, status, p_include) of a review; the base of listing, export and counts."""
-    agg, res, status_col = status_columns(review_id, required)
+    """Rows (Record, status, p_include) of a review; the base of listing, export and counts.
+
+    The status is as ``blinding``'s viewer may see it, and so is the status filter: a
+    blinded reviewer asking for conflicts finds none."""
+    agg, res, status_col = status_columns(review_id, required, blinding)
     stmt = (
         sa.select(Record, status_col.label("status"), col(Screening.p_include))
         .select_from(ReviewRecord)
@@ -92,8 +140,11 @@ def list_records(
     q: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    blinding: Blinding | None = None,
 ) -> tuple[int, list[tuple[Record, str, float | None]]]:
-    stmt = records_query(review_id=review_id, required=required, status=status, q=q)
+    stmt = records_query(
+        review_id=review_id, required=required, status=status, q=q, blinding=blinding
+    )
     total = session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
         stmt.order_by(col(ReviewRecord.added_at).desc(), col(Record.id).desc())
@@ -103,18 +154,31 @@ def list_records(
     return int(total), [(r[0], r[1], r[2]) for r in rows]
 
 
-def record_status(*, session: Session, review_id: int, record_id: int, required: int) -> str:
-    """One record's status, by the same rules as :func:`status_columns`, in one small query."""
+def record_status(
+    *,
+    session: Session,
+    review_id: int,
+    record_id: int,
+    required: int,
+    hide_conflict: bool = False,
+) -> str:
+    """One record's status, by the same rules as :func:`status_columns`, in one small query.
+
+    ``hide_conflict`` reads a conflict as ``in_progress``, for a viewer who must not learn
+    that the votes disagree (see :class:`Blinding`)."""
     row = (
         session.connection()
         .execute(_record_status_stmt(), {"review_id": review_id, "record_id": record_id})
         .one()
     )
-    n, n_inc, resolved = int(row[0] or 0), int(row[1] or 0), row[2]
+    n, n_inc, resolved, conflict_at = int(row[0] or 0), int(row[1] or 0), row[2], row[3]
+    conflict = "in_progress" if hide_conflict else "conflict"
     if resolved:
         return "included" if resolved == "include" else "excluded"
+    if conflict_at is not None:
+        return conflict
     if n >= required:
-        return "included" if n_inc == n else "excluded" if n_inc == 0 else "conflict"
+        return "included" if n_inc == n else "excluded" if n_inc == 0 else conflict
     return "in_progress" if n else "pending"
 
 
@@ -127,10 +191,16 @@ def _record_status_stmt() -> Any:
         .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
         .scalar_subquery()
     )
+    conflict_at = (
+        sa.select(col(ReviewRecord.conflict_at))
+        .where(col(ReviewRecord.review_id) == review_id, col(ReviewRecord.record_id) == record_id)
+        .scalar_subquery()
+    )
     return sa.select(
         sa.func.count(col(Decision.id)),
         sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
         resolution,
+        conflict_at,
     ).where(
         col(Decision.review_id) == review_id,
         col(Decision.record_id) == record_id,
@@ -138,9 +208,12 @@ def _record_status_stmt() -> Any:
     )
 
 
-def counts(*, session: Session, review_id: int, required: int) -> dict[str, Any]:
-    """PRISMA-style counts; ``estimated_recall`` only once machine screening exists."""
-    base = records_query(review_id=review_id, required=required).subquery()
+def counts(
+    *, session: Session, review_id: int, required: int, blinding: Blinding | None = None
+) -> dict[str, Any]:
+    """PRISMA-style counts, as ``blinding``'s viewer may see them; ``estimated_recall`` only
+    once machine screening exists."""
+    base = records_query(review_id=review_id, required=required, blinding=blinding).subquery()
     by_status = dict(
         session.execute(
             sa.select(base.c.status, sa.func.count())

@@ -47,16 +47,25 @@ def record_payload(
     history: bool = True,
 ) -> dict[str, Any]:
     """A record as ``viewer`` may see it: content, machine verdicts, and visible decisions."""
-    assert record.id is not None
+    assert record.id is not None and viewer.id is not None
+    party = reviewing.is_party(
+        session=session, review_id=ctx.id, record_id=record.id, user_id=viewer.id
+    )
     status = reviewing.record_status(
-        session=session, review_id=ctx.id, record_id=record.id, required=ctx.required
+        session=session,
+        review_id=ctx.id,
+        record_id=record.id,
+        required=ctx.required,
+        hide_conflict=views.hides_conflict(ctx, viewer, party=party),
     )
     screenings = reviewing.screenings_of(session=session, review_id=ctx.id, record_id=record.id)
     machine = views.current_screening(record, screenings, ctx)
     decisions = reviewing.decisions_of(session=session, review_id=ctx.id, record_ids=[record.id])[
         record.id
     ]
-    shown = views.visible_decisions(decisions, viewer=viewer, review=ctx, status=status)
+    shown = views.visible_decisions(
+        decisions, viewer=viewer, review=ctx, status=status, party=party
+    )
     resolution = reviewing.resolution_of(session=session, review_id=ctx.id, record_id=record.id)
     names = user_names(
         session=session,
@@ -135,7 +144,16 @@ def next_payload(
 
 def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
     """Every record of the review with its current decisions, as the viewer may see them."""
-    stmt = reviewing.records_query(review_id=ctx.id, required=ctx.required).order_by(Record.id)
+    assert viewer.id is not None
+    blinding = views.blinding_for(ctx, viewer)
+    stmt = reviewing.records_query(
+        review_id=ctx.id, required=ctx.required, blinding=blinding
+    ).order_by(Record.id)
+    mine = (
+        reviewing.party_records(session=session, review_id=ctx.id, user_id=viewer.id)
+        if blinding is not None
+        else set()
+    )
     names = user_names(session=session, ids=set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
     offset = 0
     while True:
@@ -157,7 +175,11 @@ def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterat
         }
         for record, status, p_include in rows:
             shown = views.visible_decisions(
-                decisions[record.id], viewer=viewer, review=ctx, status=status
+                decisions[record.id],
+                viewer=viewer,
+                review=ctx,
+                status=status,
+                party=record.id in mine,
             )
             row = views.record_json(record, status=status)
             row["abstract"] = record.abstract

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from services.db.dialect import aware
 from services.db.models import Record, Screening
 from services.db.reviewing import Claim, Decision, Resolution, User
+from services.reviewing.status import Blinding
 from services.web.auth import has_role
 from services.web.deps import ReviewContext
 
@@ -29,11 +30,26 @@ def iso(moment: datetime) -> str:
 PALETTE = 8
 
 
+def blinding_for(review: ReviewContext, viewer: User) -> Blinding | None:
+    """How blind mode applies to ``viewer`` in ``review`` (None: it does not)."""
+    if not review.blind:
+        return None
+    assert viewer.id is not None
+    return Blinding(viewer.id, exempt=has_role(viewer, "resolver"))
+
+
+def hides_conflict(review: ReviewContext, viewer: User, *, party: bool) -> bool:
+    """Whether ``viewer`` must see a conflict on a record as merely in progress: in a blind
+    review, every reviewer, and resolvers on records they screened themselves."""
+    return review.blind and (party or not has_role(viewer, "resolver"))
+
+
 def visible_decisions(
-    decisions: list[Decision], *, viewer: User, review: ReviewContext, status: str
+    decisions: list[Decision], *, viewer: User, review: ReviewContext, status: str, party: bool
 ) -> list[Decision]:
-    """Blind mode hides other humans' decisions from reviewers until the record is settled."""
-    if not review.blind or has_role(viewer, "resolver") or status in FINAL:
+    """Blind mode hides other humans' decisions until the record is settled, from reviewers
+    and from resolvers who screened the record themselves (``party``)."""
+    if status in FINAL or not hides_conflict(review, viewer, party=party):
         return decisions
     return [d for d in decisions if d.user_id == viewer.id]
 

@@ -161,7 +161,7 @@ def test_dual_blind_conflict_and_resolution(env: Env, client_for: Client) -> Non
         f"/api/v1/reviews/micro/records/{rid}/decisions",
         json={"decision": "exclude", "reasons": ["controlled"]},
     )
-    assert r.json()["status"] == "conflict"
+    assert r.json()["status"] == "in_progress"  # blind: the conflict is not revealed to bob
     assert (
         bob.get(f"/api/v1/reviews/micro/records/{rid}").json()["decisions"][0]["reviewer"] == "bob"
     )
@@ -170,6 +170,8 @@ def test_dual_blind_conflict_and_resolution(env: Env, client_for: Client) -> Non
     assert [c["id"] for c in conflicts] == [rid]
     assert {d["reviewer"] for d in conflicts[0]["decisions"]} == {"alice", "bob"}
     summary = alice.get("/api/v1/reviews/micro").json()["counts"]
+    assert summary["conflicts"] == 0 and summary["in_progress"] == 1  # blind for reviewers
+    summary = carol.get("/api/v1/reviews/micro").json()["counts"]
     assert summary["conflicts"] == 1 and summary["screened"] == 0
     r = bob.post(f"/api/v1/reviews/micro/records/{rid}/resolution", json={"decision": "include"})
     assert r.status_code == 403

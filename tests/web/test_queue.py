@@ -75,10 +75,10 @@ def test_claim_next_without_cache_and_lease(env: Env) -> None:
         assert {a.slot, b.slot} == {1, 2}
         s.commit()
         reviewing.record_decision(
-            session=s, review_id=rev.id, record_id=rec.id, user_id=1, decision="include"
+            session=s, review_id=rev.id, record_id=rec.id, user_id=1, decision="include", required=2
         )
         reviewing.record_decision(
-            session=s, review_id=rev.id, record_id=rec.id, user_id=2, decision="include"
+            session=s, review_id=rev.id, record_id=rec.id, user_id=2, decision="include", required=2
         )
         s.commit()
         assert reviewing.record_status(

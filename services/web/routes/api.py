@@ -53,7 +53,7 @@ class UserIn(BaseModel):
     role: Literal["reviewer", "resolver", "admin"] = "reviewer"
 
 
-def review_summary(session: Session, ctx: ReviewContext) -> dict[str, Any]:
+def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[str, Any]:
     return {
         "slug": ctx.slug,
         "title": ctx.title,
@@ -61,7 +61,12 @@ def review_summary(session: Session, ctx: ReviewContext) -> dict[str, Any]:
         "blind": ctx.blind,
         "required_decisions": ctx.required,
         "criteria": ctx.criteria,
-        "counts": reviewing.counts(session=session, review_id=ctx.id, required=ctx.required),
+        "counts": reviewing.counts(
+            session=session,
+            review_id=ctx.id,
+            required=ctx.required,
+            blinding=views.blinding_for(ctx, viewer),
+        ),
     }
 
 
@@ -72,18 +77,23 @@ def all_reviews(session: Session, runtime: Runtime) -> list[ReviewContext]:
 
 @router.get("/reviews")
 def list_reviews(
-    session: Session = Depends(get_session), runtime: Runtime = Depends(get_runtime)
+    user: User = Depends(api_user),
+    session: Session = Depends(get_session),
+    runtime: Runtime = Depends(get_runtime),
 ) -> list[dict[str, Any]]:
     """Every review that has records, with its PRISMA-style counts."""
-    return [review_summary(session, ctx) for ctx in all_reviews(session, runtime)]
+    return [review_summary(session, ctx, user) for ctx in all_reviews(session, runtime)]
 
 
 @router.get("/reviews/{slug}")
 def get_review_summary(
-    ctx: ReviewContext = Depends(get_review), session: Session = Depends(get_session)
+    user: User = Depends(api_user),
+    ctx: ReviewContext = Depends(get_review),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """PRISMA-style counts (identified, duplicates, screened, ...) and estimated recall."""
-    return review_summary(session, ctx)
+    """PRISMA-style counts (identified, duplicates, screened, ...) and estimated recall; in a
+    blind review a reviewer's counts show conflicts as in progress."""
+    return review_summary(session, ctx, user)
 
 
 @router.post("/reviews/{slug}/records/{record_id}/skip", status_code=204)
@@ -123,8 +133,12 @@ def list_conflicts(
     ctx: ReviewContext = Depends(get_review),
     session: Session = Depends(get_session),
 ) -> list[dict[str, Any]]:
-    """Records whose required decisions disagree, with those decisions (resolvers and admins)."""
-    records = reviewing.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+    """Records whose required decisions disagree, with those decisions (resolvers and admins),
+    except the ones the caller screened themselves, which another resolver must settle."""
+    assert user.id is not None
+    records = reviewing.conflicts(
+        session=session, review_id=ctx.id, required=ctx.required, resolver_id=user.id
+    )
     return [
         screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
         for r in records
@@ -165,11 +179,15 @@ def list_records(
     q: str | None = Query(default=None, max_length=200),
     page: int = Query(default=1, ge=1),
     per_page: int = Query(default=50, ge=1, le=500),
+    user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
     session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    """Records of the review, newest first, filtered by status and a text/PMID/DOI search."""
+    """Records of the review, newest first, filtered by status and a text/PMID/DOI search.
+
+    In a blind review a reviewer sees conflicts as in progress (filter included)."""
     total, rows = reviewing.list_records(
+        blinding=views.blinding_for(ctx, user),
         session=session,
         review_id=ctx.id,
         required=ctx.required,
@@ -321,12 +339,18 @@ async def decide(
                     reasons=body.reasons,
                     note=body.note,
                     criteria=ctx.criteria,
+                    required=ctx.required,
                 )
             except reviewing.NotClaimed:
                 screening.find_record(session=session, ctx=ctx, record_id=record_id)  # 404 first
                 raise
+            # the decider is a party: in a blind review a conflict reads in_progress
             status = reviewing.record_status(
-                session=session, review_id=ctx.id, record_id=record_id, required=ctx.required
+                session=session,
+                review_id=ctx.id,
+                record_id=record_id,
+                required=ctx.required,
+                hide_conflict=ctx.blind,
             )
             session.commit()
             return {"decision": views.decision_json(row, {user.id: user.name}), "status": status}

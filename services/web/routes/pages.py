@@ -84,7 +84,15 @@ def index(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     reviews = [
-        (ctx, reviewing.counts(session=session, review_id=ctx.id, required=ctx.required))
+        (
+            ctx,
+            reviewing.counts(
+                session=session,
+                review_id=ctx.id,
+                required=ctx.required,
+                blinding=views.blinding_for(ctx, user),
+            ),
+        )
         for ctx in all_reviews(session, runtime)
     ]
     swept = {ctx.slug for ctx, _ in reviews}
@@ -99,7 +107,12 @@ def dashboard(
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
 ) -> Response:
-    counts = reviewing.counts(session=session, review_id=ctx.id, required=ctx.required)
+    counts = reviewing.counts(
+        session=session,
+        review_id=ctx.id,
+        required=ctx.required,
+        blinding=views.blinding_for(ctx, user),
+    )
     return render(
         request,
         "review.html",
@@ -147,7 +160,12 @@ def screen(
     )
     session.commit()
     if payload is None:
-        counts = reviewing.counts(session=session, review_id=ctx.id, required=ctx.required)
+        counts = reviewing.counts(
+            session=session,
+            review_id=ctx.id,
+            required=ctx.required,
+            blinding=views.blinding_for(ctx, user),
+        )
         return render(request, "done.html", {"user": user, "review": ctx, "counts": counts})
     return render(request, "screen.html", screen_context(session, ctx, user, payload))
 
@@ -176,6 +194,7 @@ def decide(
         reasons=reasons if decision == "exclude" else [],
         note=note.strip(),
         criteria=ctx.criteria,
+        required=ctx.required,
     )
     session.commit()
     verb = {"include": "Included", "exclude": "Excluded"}[decision]
@@ -230,7 +249,9 @@ def conflicts(
     require_role(user, "resolver")
     items = [
         screening.record_payload(session=session, ctx=ctx, record=r, viewer=user, history=False)
-        for r in reviewing.conflicts(session=session, review_id=ctx.id, required=ctx.required)
+        for r in reviewing.conflicts(
+            session=session, review_id=ctx.id, required=ctx.required, resolver_id=user.id
+        )
     ]
     return render(request, "conflicts.html", {"user": user, "review": ctx, "items": items})
 
@@ -278,6 +299,7 @@ def records(
     if status not in allowed:
         raise HTTPException(422, f"status must be one of {', '.join(a for a in allowed if a)}")
     total, rows = reviewing.list_records(
+        blinding=views.blinding_for(ctx, user),
         session=session,
         review_id=ctx.id,
         required=ctx.required,
