@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     port: int = 8000
     secret_key: str = ""
     lease_minutes: int = Field(default=10, ge=1)
+    public_url: str = ""
+    secure_cookies: bool | None = None
+    session_hours: float = Field(default=14 * 24, gt=0)
+    session_idle_minutes: float = Field(default=12 * 60, gt=0)
 
     @field_validator("protocols", mode="before")
     @classmethod
@@ -57,6 +61,13 @@ class Settings(BaseSettings):
     @property
     def uses_broker(self) -> bool:
         return bool(self.broker_url)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Session cookies only over HTTPS: as set, else whenever the public URL is https."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url.lower().startswith("https://")
 
 
 @lru_cache

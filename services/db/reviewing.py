@@ -36,6 +36,11 @@ class User(UserBase, table=True):
     token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
     created_at: datetime = timestamp()
     disabled_at: datetime | None = timestamp(nullable=True)
+    # Every page session carries the version it was signed in under; bumping it (sign-out,
+    # disable, a new token) ends all of them at once, however old their cookies.
+    session_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
 
 
 class UserPublic(UserBase):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -18,6 +19,26 @@ class AccountError(ValueError):
     """A user cannot be created or changed; the message says why."""
 
 
+class NoSuchUser(AccountError):
+    """No account has that name."""
+
+
+# Letters and digits of any script, then also . _ @ + -; no spaces, slashes or controls, so a
+# name is safe in a URL path, a shell and a log line.
+NAME_RULE = re.compile(r"[^\W_][\w.@+-]{0,99}")
+NAME_HELP = (
+    "a user name is 1 to 100 characters: letters or digits, then also . _ @ + -"
+    " (no spaces, slashes or control characters)"
+)
+
+
+def check_name(name: str) -> str:
+    """The name as stored, or AccountError saying the rule it breaks."""
+    if not NAME_RULE.fullmatch(name):
+        raise AccountError(f"{name!r} is not a valid user name: {NAME_HELP}")
+    return name
+
+
 def hash_token(token: str) -> str:
     """Tokens carry 256 random bits, so a plain SHA-256 is enough (no salt or stretching needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -29,9 +50,7 @@ def new_token() -> str:
 
 def create_user(*, session: Session, name: str, role: str) -> tuple[User, str]:
     """Create an account and return it with its token; only the token's hash is stored."""
-    name = name.strip()
-    if not name:
-        raise AccountError("user name must not be empty")
+    name = check_name(name.strip())
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if session.exec(select(User).where(User.name == name)).first() is not None:
@@ -47,16 +66,61 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.name))))
 
 
-def disable_user(*, session: Session, name: str) -> User:
+def find_user(*, session: Session, name: str) -> User:
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
-        raise AccountError(f"no user named {name!r}")
+        raise NoSuchUser(f"no user named {name!r}")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every signed-in page session of the user stops working (see ``User.session_version``)."""
+    user.session_version += 1
+
+
+def disable_user(*, session: Session, name: str) -> User:
+    """Disable an account: its token and every page session stop working at once.
+
+    The last active admin cannot be disabled, or nobody could manage accounts again."""
+    user = find_user(session=session, name=name)
     if user.active:
+        if user.role == "admin" and active_admins(session=session) <= 1:
+            raise AccountError(
+                f"{name!r} is the last active admin; make another admin before disabling it"
+            )
         user.active = False
         user.disabled_at = utcnow()
+        end_sessions(user)
         session.add(user)
         session.flush()
     return user
+
+
+def enable_user(*, session: Session, name: str) -> User:
+    """Give a disabled account its access back (same token)."""
+    user = find_user(session=session, name=name)
+    if not user.active:
+        user.active = True
+        user.disabled_at = None
+        session.add(user)
+        session.flush()
+    return user
+
+
+def reissue_token(*, session: Session, name: str) -> tuple[User, str]:
+    """A new token for a lost one: the old token and every page session stop working."""
+    user = find_user(session=session, name=name)
+    token = new_token()
+    user.token_hash = hash_token(token)
+    end_sessions(user)
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def active_admins(*, session: Session) -> int:
+    stmt = sa.select(sa.func.count()).where(col(User.role) == "admin", col(User.active).is_(True))
+    return int(session.execute(stmt).scalar_one())
 
 
 def user_for_token(*, session: Session, token: str) -> User | None:

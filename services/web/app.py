@@ -12,10 +12,11 @@ from services.db.engine import session_scope
 from services.reviewing.order import RankedQueue
 from services.runtime import Runtime
 from services.web import errors
+from services.web.headers import SecurityHeaders
+from services.web.inputs import RefuseControlCharacters
 from services.web.routes import api, health, pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-SESSION_DAYS = 14
 
 
 def session_secret(runtime: Runtime) -> str:
@@ -28,10 +29,12 @@ def session_secret(runtime: Runtime) -> str:
         return secret(session=session, name="session_key")
 
 
-def create_app(
-    runtime: Runtime, *, rank_ttl: float = 30.0, secure_cookies: bool = False
-) -> FastAPI:
-    """The API and the pages; ``rank_ttl`` is how stale the cached queue order may get (seconds)."""
+def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
+    """The API and the pages; ``rank_ttl`` is how stale the cached queue order may get (seconds).
+
+    Session cookies are ``Secure`` when the settings say so (``LIVESCREEN_SECURE_COOKIES``,
+    on by default when ``LIVESCREEN_PUBLIC_URL`` is https)."""
+    settings = runtime.settings
     app = FastAPI(
         title="livescreen",
         version="0.1.0",
@@ -46,10 +49,12 @@ def create_app(
         SessionMiddleware,
         secret_key=session_secret(runtime),
         session_cookie="livescreen_session",
-        max_age=SESSION_DAYS * 24 * 3600,
+        max_age=int(settings.session_hours * 3600),
         same_site="lax",
-        https_only=secure_cookies,
+        https_only=settings.cookies_secure,
     )
+    app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api.hot)

@@ -1,13 +1,19 @@
 """Who is calling: bearer tokens for the API, a signed session cookie for pages, roles, CSRF.
 
 Nothing that reads records or decisions is public. A disabled account loses
-access at once, because every request re-reads the user row.
+access at once, because every request re-reads the user row. A page session is a
+signed cookie holding the user, the user's session version when it was signed in,
+and when it began and was last used: sign-out, disabling and a new token bump the
+version, which ends every session of that user however old its cookie, and a
+session also ends after ``LIVESCREEN_SESSION_HOURS`` or
+``LIVESCREEN_SESSION_IDLE_MINUTES`` without use.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -58,12 +64,45 @@ def authenticate(*, session: Session, credentials: HTTPAuthorizationCredentials 
     return user
 
 
+def start_page_session(request: Request, user: User) -> None:
+    """Sign ``user`` in on this browser: a fresh session (new CSRF token) for the new identity."""
+    now = int(time.time())
+    request.session.clear()
+    request.session.update(uid=user.id, sv=user.session_version, iat=now, seen=now)
+
+
 def page_user(request: Request, session: Session = Depends(get_session)) -> User:
-    user_id = request.session.get("uid")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active:
-        request.session.pop("uid", None)
+    user = session_user(request, session)
+    if user is None:
+        for key in ("uid", "sv", "iat", "seen"):
+            request.session.pop(key, None)
         raise SignInRequired()
+    return user
+
+
+def session_user(request: Request, session: Session) -> User | None:
+    """The user of a live page session, else None (expired, ended, disabled or absent)."""
+    data = request.session
+    user_id, version = data.get("uid"), data.get("sv")
+    began, seen = data.get("iat"), data.get("seen")
+    if not (
+        isinstance(user_id, int)
+        and isinstance(version, int)
+        and isinstance(began, int)
+        and isinstance(seen, int)
+    ):
+        return None
+    settings = request.app.state.runtime.settings
+    now = int(time.time())
+    if now - began > settings.session_hours * 3600:
+        return None
+    if now - seen > settings.session_idle_minutes * 60:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    if now - seen >= 60:  # rewrite the cookie at most once a minute
+        data["seen"] = now
     return user
 
 

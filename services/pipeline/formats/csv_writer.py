@@ -1,4 +1,11 @@
-"""A flat CSV for spreadsheets: one row per record, decisions folded into one readable cell."""
+"""A flat CSV for spreadsheets: one row per record, decisions folded into one readable cell.
+
+Cells are made safe to open: a spreadsheet runs a cell that starts with ``=``, ``+``,
+``-`` or ``@`` (or a tab or carriage return before one) as a formula, so a hostile title
+such as ``=HYPERLINK(...)`` would execute. Following OWASP's advice on CSV injection,
+such a cell is written with a leading apostrophe, which spreadsheets show as plain text.
+``neutralise=False`` writes every cell as it is, for tools that read CSV as data.
+"""
 
 from __future__ import annotations
 
@@ -45,12 +52,25 @@ def flatten(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """The cell as a spreadsheet will show it as text, never run it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write(rows: Iterable[dict[str, Any]], *, neutralise: bool = True) -> Iterator[str]:
     buffer = io.StringIO()
     out = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
     out.writeheader()
     for row in rows:
-        out.writerow(flatten(row))
+        flat = flatten(row)
+        if neutralise:
+            flat = {key: neutralised(value) for key, value in flat.items()}
+        out.writerow(flat)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, select
 
 from services import reviewing
 from services.db.models import Review
 from services.db.reviewing import User, UserPublic
 from services.pipeline import formats
+from services.pipeline.formats import csv_writer
 from services.runtime import Runtime
 from services.web import accounts, screening, views
 from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
@@ -26,6 +27,7 @@ from services.web.deps import (
     lease,
     review_for,
 )
+from services.web.inputs import PageNumber, RecordId, SafeText
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)])
 # The two calls a screening reviewer makes all day: async routes doing all their
@@ -40,17 +42,25 @@ StatusFilter = Literal[
 class DecisionIn(BaseModel):
     decision: Literal["include", "exclude"]
     reasons: list[str] = Field(default_factory=list, description="criterion names an exclude fails")
-    note: str = Field(default="", max_length=5000)
+    note: SafeText = Field(default="", max_length=5000)
 
 
 class ResolutionIn(BaseModel):
     decision: Literal["include", "exclude"]
-    note: str = Field(default="", max_length=5000)
+    note: SafeText = Field(default="", max_length=5000)
 
 
 class UserIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, description=accounts.NAME_HELP)
     role: Literal["reviewer", "resolver", "admin"] = "reviewer"
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        try:
+            return accounts.check_name(name.strip())
+        except accounts.AccountError as exc:
+            raise ValueError(str(exc)) from None
 
 
 def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[str, Any]:
@@ -98,7 +108,7 @@ def get_review_summary(
 
 @router.post("/reviews/{slug}/records/{record_id}/skip", status_code=204)
 def skip_record(
-    record_id: int,
+    record_id: RecordId,
     user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
     session: Session = Depends(get_session),
@@ -151,7 +161,7 @@ def list_conflicts(
     dependencies=[Depends(api_resolver)],
 )
 def resolve(
-    record_id: int,
+    record_id: RecordId,
     body: ResolutionIn,
     user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
@@ -176,8 +186,8 @@ def resolve(
 @router.get("/reviews/{slug}/records")
 def list_records(
     status: StatusFilter | None = None,
-    q: str | None = Query(default=None, max_length=200),
-    page: int = Query(default=1, ge=1),
+    q: SafeText | None = Query(default=None, max_length=200),
+    page: PageNumber = 1,
     per_page: int = Query(default=50, ge=1, le=500),
     user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
@@ -207,7 +217,7 @@ def list_records(
 
 @router.get("/reviews/{slug}/records/{record_id}")
 def get_record(
-    record_id: int,
+    record_id: RecordId,
     user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
     session: Session = Depends(get_session),
@@ -230,6 +240,11 @@ def get_record(
 @router.get("/reviews/{slug}/export")
 def export(
     format: Literal["jsonl", "csv", "ris"] = "jsonl",
+    csv_formulas: Literal["neutralise", "keep"] = Query(
+        default="neutralise",
+        description="csv only: cells starting with = + - @ tab or CR get a leading apostrophe "
+        "so spreadsheets show them as text (OWASP); 'keep' writes them as they are",
+    ),
     user: User = Depends(api_user),
     ctx: ReviewContext = Depends(get_review),
     session: Session = Depends(get_session),
@@ -237,8 +252,13 @@ def export(
     """Every record with its current decisions and final status."""
     write, media_type, ext = formats.writer(format)
     rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
+    chunks = (
+        csv_writer.write(rows, neutralise=csv_formulas == "neutralise")
+        if format == "csv"
+        else write(rows)
+    )
     return StreamingResponse(
-        write(rows),
+        chunks,
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{ctx.slug}.{ext}"'},
     )
@@ -267,17 +287,42 @@ def create_user(body: UserIn, session: Session = Depends(get_session)) -> dict[s
     }
 
 
+def account_change(change: Any, session: Session, name: str) -> Any:
+    """Run an account change; 404 for an unknown name, 409 for a refused change."""
+    try:
+        result = change(session=session, name=name)
+    except accounts.NoSuchUser as exc:
+        raise HTTPException(404, str(exc)) from None
+    except accounts.AccountError as exc:
+        raise HTTPException(409, str(exc)) from None
+    session.commit()
+    return result
+
+
 @router.post("/users/{name}/disable", tags=["users"], dependencies=[Depends(api_admin)])
 def disable_user(name: str, session: Session = Depends(get_session)) -> UserPublic:
-    """Disable an account (admins only); its token and sessions stop working at once."""
-    try:
-        user = accounts.disable_user(session=session, name=name)
-    except accounts.AccountError as exc:
-        from fastapi import HTTPException
-
-        raise HTTPException(404, str(exc)) from None
-    session.commit()
+    """Disable an account (admins only); its token and sessions stop working at once. The last
+    active admin cannot be disabled (409)."""
+    user = account_change(accounts.disable_user, session, name)
     return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post("/users/{name}/enable", tags=["users"], dependencies=[Depends(api_admin)])
+def enable_user(name: str, session: Session = Depends(get_session)) -> UserPublic:
+    """Give a disabled account its access back (admins only)."""
+    user = account_change(accounts.enable_user, session, name)
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post("/users/{name}/token", tags=["users"], dependencies=[Depends(api_admin)])
+def reissue_token(name: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+    """A new token for the account (admins only), shown only in this response; the old token
+    and every session signed in with it stop working."""
+    user, token = account_change(accounts.reissue_token, session, name)
+    return {
+        "user": UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json"),
+        "token": token,
+    }
 
 
 @hot.post(
@@ -316,7 +361,7 @@ async def next_record(
 @hot.post("/reviews/{slug}/records/{record_id}/decisions", status_code=201)
 async def decide(
     slug: str,
-    record_id: int,
+    record_id: RecordId,
     body: DecisionIn,
     request: Request,
     credentials: HTTPAuthorizationCredentials = Depends(bearer_present),

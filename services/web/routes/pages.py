@@ -17,9 +17,17 @@ from services import reviewing
 from services.db.reviewing import User
 from services.runtime import Runtime
 from services.web import screening, views
-from services.web.accounts import user_for_token
-from services.web.auth import check_csrf, has_role, page_user, require_role
+from services.web.accounts import end_sessions, user_for_token
+from services.web.auth import (
+    check_csrf,
+    has_role,
+    page_user,
+    require_role,
+    session_user,
+    start_page_session,
+)
 from services.web.deps import ReviewContext, find_review, get_runtime, get_session, lease
+from services.web.inputs import PageNumber, RecordId, clean_form_text
 from services.web.routes.api import all_reviews
 from services.web.templating import render, render_sign_in
 
@@ -64,14 +72,21 @@ def login(
     user = user_for_token(session=session, token=token.strip())
     if user is None:
         return render_sign_in(request, status_code=401, error="That token is not valid.")
-    request.session.clear()  # a new session id for the new identity
-    request.session["uid"] = user.id
+    start_page_session(request, user)
     return see_other(safe_next(next))
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form("")) -> Response:
+def logout(
+    request: Request, csrf_token: str = Form(""), session: Session = Depends(get_session)
+) -> Response:
+    """Sign out: this and every other page session of the user end, a replayed cookie too."""
     check_csrf(request, csrf_token)
+    user = session_user(request, session)
+    if user is not None:
+        end_sessions(user)
+        session.add(user)
+        session.commit()
     request.session.clear()
     return see_other("/login")
 
@@ -173,7 +188,7 @@ def screen(
 @router.post("/reviews/{slug}/records/{record_id}/decide")
 def decide(
     request: Request,
-    record_id: int,
+    record_id: RecordId,
     decision: str = Form(""),
     reasons: list[str] = Form(default_factory=list),
     note: str = Form(""),
@@ -192,7 +207,7 @@ def decide(
         user_id=user.id,
         decision=decision,
         reasons=reasons if decision == "exclude" else [],
-        note=note.strip(),
+        note=clean_form_text(note.strip(), "note"),
         criteria=ctx.criteria,
         required=ctx.required,
     )
@@ -205,7 +220,7 @@ def decide(
 @router.post("/reviews/{slug}/records/{record_id}/skip")
 def skip(
     request: Request,
-    record_id: int,
+    record_id: RecordId,
     csrf_token: str = Form(""),
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
@@ -259,7 +274,7 @@ def conflicts(
 @router.post("/reviews/{slug}/records/{record_id}/resolve")
 def resolve(
     request: Request,
-    record_id: int,
+    record_id: RecordId,
     decision: str = Form(""),
     note: str = Form(""),
     csrf_token: str = Form(""),
@@ -277,7 +292,7 @@ def resolve(
         record_id=record_id,
         user_id=user.id,
         decision=decision,
-        note=note.strip(),
+        note=clean_form_text(note.strip(), "note"),
         required=ctx.required,
     )
     session.commit()
@@ -290,7 +305,7 @@ def records(
     request: Request,
     status: str = "",
     q: str = Query(default="", max_length=200),
-    page: int = Query(default=1, ge=1),
+    page: PageNumber = 1,
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
@@ -335,7 +350,7 @@ def records(
 @router.get("/reviews/{slug}/records/{record_id}")
 def record_detail(
     request: Request,
-    record_id: int,
+    record_id: RecordId,
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
