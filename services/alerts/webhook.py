@@ -13,6 +13,7 @@ logged or put in a reason: only the origin is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -21,6 +22,7 @@ import logging
 import random
 import socket
 import ssl
+import threading
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -106,18 +108,42 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
 def _post(
     target: Target, body: bytes, headers: dict[str, str], timeout: float, context: ssl.SSLContext
 ) -> tuple[int, str, dict[str, str], bytes]:
-    """One POST; returns status, reason phrase, headers and the start of the body."""
+    """One POST within ``timeout`` seconds in all; returns status, reason, headers, body start.
+
+    The socket timeout bounds each connect and read, and a watchdog cuts the
+    exchange off ``timeout`` seconds after it began, so a receiver that trickles
+    its answer a byte at a time cannot hold a worker either (the bound is twice
+    ``timeout`` at worst, when connecting itself is what is slow).
+    """
     conn: http.client.HTTPConnection
     if target.scheme == "https":
         conn = _PinnedHTTPSConnection(target, timeout, context)
     else:
         conn = _PinnedHTTPConnection(target, timeout)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()
         snippet = response.read(MAX_ERROR_SNIPPET)
+        if expired.is_set():  # a cut-off answer can look complete: never trust it
+            raise TimeoutError
         return response.status, response.reason, dict(response.getheaders()), snippet
+    except (OSError, http.client.HTTPException):
+        if expired.is_set():
+            raise TimeoutError from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
 
 

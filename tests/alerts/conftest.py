@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from classifiers.types import CriterionResult, Evidence
 from services.alerts.payload import AlertPayload, record_url
 from tests.alerts.receiver import Receiver, running_receiver
+from tests.alerts.tls import make_certificate
+from tests.conftest import unavailable
 
 BASE_URL = "https://livescreen.example.org"
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
@@ -74,3 +78,13 @@ def make_alert() -> MakeAlert:
 def receiver() -> Iterator[Receiver]:
     with running_receiver(SECRET) as r:
         yield r
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and hooks.example.test (needs openssl)."""
+    try:
+        return make_certificate(tmp_path_factory.mktemp("tls"))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        unavailable("openssl", str(exc))
+        raise

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -41,17 +43,20 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, tls: ssl.SSLContext | None = None) -> None:
         self.secret = secret
+        self.scheme = "https" if tls else "http"
         self.script: deque[Answer] = deque()
         self.received: list[Received] = []
         self.release = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
 
     def url(self, path: str = "/hook?token=url-token-xyz") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def answer(self, *answers: Answer) -> None:
         self.script.extend(answers)
@@ -93,8 +98,8 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver(secret: str) -> Iterator[Receiver]:
-    receiver = Receiver(secret)
+def running_receiver(secret: str, tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    receiver = Receiver(secret, tls)
     thread = threading.Thread(target=receiver.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -104,3 +109,36 @@ def running_receiver(secret: str) -> Iterator[Receiver]:
         receiver.server.shutdown()
         receiver.server.server_close()
         thread.join(5)
+
+
+@contextmanager
+def trickling_receiver() -> Iterator[int]:
+    """A server that starts an answer and then sends one header byte every 0.1 s, forever."""
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    port = int(server.getsockname()[1])
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    while not stop.wait(0.1):
+                        conn.sendall(b"a")
+                except OSError:
+                    continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()

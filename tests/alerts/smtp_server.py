@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.alerts.conftest import free_port
+from tests.alerts.tls import server_context
 
 USER, PASSWORD = "alerts", "s3cret-smtp"
 
@@ -50,19 +49,6 @@ def check_login(server: Any, session: Any, envelope: Any, mechanism: str, data: 
     return AuthResult(success=ok, handled=False)
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (the openssl command line does it)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 @contextmanager
 def smtp_server(
     *, tls: str = "", certificate: tuple[Path, Path] | None = None, login: bool = False
@@ -72,8 +58,7 @@ def smtp_server(
     kwargs: dict[str, Any] = {}
     if tls:
         assert certificate is not None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(*certificate)
+        context = server_context(certificate)
         kwargs["ssl_context" if tls == "implicit" else "tls_context"] = context
         if tls == "starttls":
             kwargs["require_starttls"] = True

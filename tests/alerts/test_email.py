@@ -16,8 +16,8 @@ from services.alerts.outcome import Attempt, Outcome
 from services.alerts.payload import AlertPayload
 from services.alerts.smtp_url import parse_smtp_url
 from tests.alerts.conftest import NOW, MakeAlert, free_port
-from tests.alerts.smtp_server import PASSWORD, USER, make_certificate, smtp_server
-from tests.conftest import unavailable
+from tests.alerts.smtp_server import PASSWORD, USER, smtp_server
+from tests.alerts.tls import client_context
 
 CTX = DigestContext(
     review_slug="psilocybin-microdosing",
@@ -55,15 +55,6 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     assert isinstance(plain, EmailMessage) and isinstance(html, EmailMessage)
     # line endings are CRLF on the wire
     return plain.get_content().replace("\r\n", "\n"), html.get_content()
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    try:
-        return make_certificate(tmp_path_factory.mktemp("tls"))
-    except (OSError, Exception) as exc:  # no openssl, or it failed
-        unavailable("openssl", str(exc))
-        raise
 
 
 def test_one_digest_ranked_by_p_include_with_both_parts(make_alert: MakeAlert):
@@ -167,7 +158,7 @@ def test_a_bad_recipient_fails_with_a_message(make_alert: MakeAlert, recipient: 
 
 
 def test_starttls_and_login(make_alert: MakeAlert, certificate: tuple[Path, Path]):
-    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+    trusted = client_context(certificate)
     with smtp_server(tls="starttls", certificate=certificate, login=True) as (inbox, port):
         url = f"smtp://{USER}:{PASSWORD}@127.0.0.1:{port}?starttls=1"
         sent = deliver([make_alert()], url, ssl_context=trusted)
@@ -179,7 +170,7 @@ def test_starttls_and_login(make_alert: MakeAlert, certificate: tuple[Path, Path
 
 
 def test_implicit_tls_with_smtps(make_alert: MakeAlert, certificate: tuple[Path, Path]):
-    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+    trusted = client_context(certificate)
     with smtp_server(tls="implicit", certificate=certificate) as (inbox, port):
         sent = deliver([make_alert()], f"smtps://127.0.0.1:{port}", ssl_context=trusted)
         untrusted = deliver([make_alert()], f"smtps://127.0.0.1:{port}")

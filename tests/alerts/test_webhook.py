@@ -7,13 +7,15 @@ import logging
 import random
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from services.alerts.outcome import Attempt, Outcome
 from services.alerts.webhook import deliver_webhook, encode_body, verify_signature
 from tests.alerts.conftest import NOW, SECRET, MakeAlert, free_port
-from tests.alerts.receiver import HANG, Receiver, running_receiver, status
+from tests.alerts.receiver import HANG, Receiver, running_receiver, status, trickling_receiver
+from tests.alerts.tls import TLS_HOST, client_context, server_context
 
 
 def send(url: str, **kwargs: object) -> Outcome:
@@ -221,3 +223,35 @@ def test_the_secret_and_url_token_are_never_logged(
     assert caplog.records, "deliveries should log their outcome"
     assert SECRET not in text
     assert "url-token-xyz" not in text
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(make_alert: MakeAlert):
+    """Each byte arrives well within the socket timeout; the whole answer never does."""
+    with trickling_receiver() as port:
+        started = time.monotonic()
+        outcome = send(f"http://127.0.0.1:{port}/hook", payload=make_alert(), timeout=0.6)
+        elapsed = time.monotonic() - started
+    assert outcome.status == "retry"
+    assert "did not answer within 0.6 s" in outcome.reason
+    assert elapsed < 2
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_url_host(
+    make_alert: MakeAlert, certificate: tuple[Path, Path]
+):
+    """The socket goes to the pinned IP while TLS checks the certificate for the URL's host."""
+    with running_receiver(SECRET, tls=server_context(certificate)) as secure:
+        url = f"https://{TLS_HOST}:{secure.port}/hook"
+        pinned = send(
+            url,
+            payload=make_alert(),
+            resolver=lambda host, port: ["127.0.0.1"],
+            ssl_context=client_context(certificate),
+        )
+        untrusted = send(url, payload=make_alert(), resolver=lambda host, port: ["127.0.0.1"])
+
+    assert pinned.status == "delivered", pinned.reason
+    assert secure.received[0].headers["Host"] == f"{TLS_HOST}:{secure.port}"
+    assert secure.received[0].signature_ok
+    assert untrusted.status == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted.reason
+    assert len(secure.received) == 1
