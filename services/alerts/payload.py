@@ -13,6 +13,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from classifiers.types import CriterionResult
+from services.settings import Settings
 
 AlertEvent = Literal["machine_include", "human_include", "retraction"]
 EVENTS: tuple[str, ...] = get_args(AlertEvent)
@@ -101,6 +102,11 @@ def rank(alerts: list[AlertPayload] | tuple[AlertPayload, ...]) -> list[AlertPay
         alerts,
         key=lambda a: (a.p_include is None, -(a.p_include or 0.0), a.pmid, a.alert_id),
     )
+
+
+def link_base(settings: Settings) -> str:
+    """Where links in alerts point: LIVESCREEN_ALERTS_BASE_URL, else the address served on."""
+    return (settings.alerts_base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 def record_url(base_url: str, review_slug: str, record_id: int) -> str:

@@ -24,13 +24,14 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 """Host and port -> the IP addresses (as strings) to consider, in connection order."""
 
 SCHEMES = {"http": 80, "https": 443}
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 METADATA_ADDRESSES = {
     ipaddress.ip_address("169.254.169.254"),
     ipaddress.ip_address("fd00:ec2::254"),
@@ -150,10 +151,15 @@ def check_url(url: str) -> tuple[str, str, int, str]:
             f"webhook URL {safe_origin(url)} must not carry a user name or password; "
             "the request is signed with the subscription's secret instead"
         )
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url.strip()):
+        raise UnsafeURLError(
+            f"webhook URL {safe_origin(url)} contains spaces or control characters"
+        )
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return scheme, parts.hostname, port or SCHEMES[scheme], path
+    # Non-ASCII (an IRI) goes out percent-encoded as UTF-8; existing escapes stay as they are.
+    return scheme, parts.hostname, port or SCHEMES[scheme], quote(path, safe=URL_SAFE)
 
 
 def resolve_target(

@@ -106,7 +106,11 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 
 def _post(
-    target: Target, body: bytes, headers: dict[str, str], timeout: float, context: ssl.SSLContext
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    context: ssl.SSLContext | None,
 ) -> tuple[int, str, dict[str, str], bytes]:
     """One POST within ``timeout`` seconds in all; returns status, reason, headers, body start.
 
@@ -117,6 +121,7 @@ def _post(
     """
     conn: http.client.HTTPConnection
     if target.scheme == "https":
+        assert context is not None
         conn = _PinnedHTTPSConnection(target, timeout, context)
     else:
         conn = _PinnedHTTPConnection(target, timeout)
@@ -185,7 +190,7 @@ def deliver_webhook(
         DELIVERY_HEADER: delivery_id,
         EVENT_HEADER: payload.event,
     }
-    context = ssl_context or ssl.create_default_context()
+    context = ssl_context or (ssl.create_default_context() if target.scheme == "https" else None)
     try:
         status, phrase, response_headers, snippet = _post(target, body, headers, timeout, context)
     except TimeoutError:

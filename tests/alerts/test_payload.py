@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from services.alerts.payload import rank, record_url
+from services.alerts.payload import link_base, rank, record_url
+from services.settings import Settings
 from tests.alerts.conftest import MakeAlert
 
 
@@ -42,3 +43,12 @@ def test_ranking_puts_likely_includes_first_and_unknown_last(make_alert: MakeAle
 def test_verdict_line_lists_each_criterion(make_alert: MakeAlert):
     assert make_alert().verdict_line() == "substance: met; design: met; dose: unclear"
     assert make_alert(criteria={}).verdict_line() == "no criteria verdicts"
+
+
+def test_links_use_the_configured_public_address_or_the_served_one():
+    assert (
+        link_base(Settings(alerts_base_url="https://ls.example.org/")) == "https://ls.example.org"
+    )
+    assert link_base(Settings(alerts_base_url="", host="0.0.0.0", port=9000)) == (
+        "http://0.0.0.0:9000"
+    )

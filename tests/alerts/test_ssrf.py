@@ -88,3 +88,13 @@ def test_a_numeric_host_spelling_is_judged_by_what_it_resolves_to():
     """'2130706433' is 127.0.0.1 to the system resolver; the check follows the resolver."""
     with pytest.raises(UnsafeURLError, match="127.0.0.1 is a loopback address"):
         resolve_target("http://2130706433/", allow_private=False)
+
+
+def test_paths_are_sent_percent_encoded_and_controls_are_refused():
+    target = resolve_target(
+        "https://hooks.example.org/ä/in?q=x%20y&z=ü", allow_private=False, resolver=public
+    )
+    assert target.path == "/%C3%A4/in?q=x%20y&z=%C3%BC"
+    with pytest.raises(UnsafeURLError, match="contains spaces or control characters") as refused:
+        resolve_target("https://hooks.example.org/in?token=abc def", allow_private=False)
+    assert "abc" not in str(refused.value)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.alerts.outcome import Attempt, Outcome
+from services.alerts.ssrf import ResolutionError
 from services.alerts.webhook import deliver_webhook, encode_body, verify_signature
 from tests.alerts.conftest import NOW, SECRET, MakeAlert, free_port
 from tests.alerts.receiver import HANG, Receiver, running_receiver, status, trickling_receiver
@@ -255,3 +256,12 @@ def test_https_goes_to_the_checked_address_and_verifies_the_url_host(
     assert secure.received[0].signature_ok
     assert untrusted.status == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted.reason
     assert len(secure.received) == 1
+
+
+def test_a_name_that_does_not_resolve_is_retried_later(make_alert: MakeAlert):
+    def no_answer(host: str, port: int) -> list[str]:
+        raise ResolutionError(f"cannot resolve host {host!r}: Name or service not known")
+
+    outcome = send("https://gone.example.test/hook", payload=make_alert(), resolver=no_answer)
+    assert outcome.status == "retry"
+    assert "cannot resolve host 'gone.example.test'" in outcome.reason
