@@ -49,11 +49,12 @@ class DigestContext:
 
     review_slug: str
     review_title: str
-    sweep_label: str  # e.g. the sweep's id and date, shown in the subject
+    sweep_label: str  # e.g. the sweep's id and date, shown at the top
     review_url: str
     sender: str
     recipient: str
     sent_at: datetime
+    delivery_id: str = ""  # the outbox's key: the same digest keeps the same Message-ID
 
 
 def check_address(address: str, what: str) -> str:
@@ -155,11 +156,19 @@ def build_digest(
     message["From"] = ctx.sender
     message["To"] = ctx.recipient
     message["Date"] = format_datetime(ctx.sent_at)
-    message["Message-ID"] = make_msgid("digest", domain=sender.rpartition("@")[2])
+    message["Message-ID"] = _message_id(ctx.delivery_id, sender.rpartition("@")[2])
     message["X-Livescreen-Review"] = ctx.review_slug
     message.set_content(render_text(shown, count, ctx))
     message.add_alternative(render_html(shown, count, ctx), subtype="html")
     return message
+
+
+def _message_id(delivery_id: str, domain: str) -> str:
+    """A Message-ID stable per delivery, so a digest re-sent after a crash is the same mail."""
+    if not delivery_id:
+        return make_msgid("livescreen-digest", domain=domain)
+    safe = "".join(c if c.isalnum() or c in "-._" else "-" for c in delivery_id)
+    return f"<livescreen-digest-{safe}@{domain}>"
 
 
 def open_smtp(config: SmtpConfig, timeout: float, context: ssl.SSLContext) -> smtplib.SMTP:

@@ -105,13 +105,18 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     return min(wait, timedelta(days=1)) if wait and wait > timedelta(0) else None
 
 
+def _one_line(text: str) -> str:
+    """The receiver's words made safe for a log line: printable, whitespace collapsed."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _post(
     target: Target,
     body: bytes,
     headers: dict[str, str],
     timeout: float,
     context: ssl.SSLContext | None,
-) -> tuple[int, str, dict[str, str], bytes]:
+) -> tuple[int, str, http.client.HTTPMessage, bytes]:
     """One POST within ``timeout`` seconds in all; returns status, reason, headers, body start.
 
     The socket timeout bounds each connect and read, and a watchdog cuts the
@@ -142,7 +147,7 @@ def _post(
         snippet = response.read(MAX_ERROR_SNIPPET)
         if expired.is_set():  # a cut-off answer can look complete: never trust it
             raise TimeoutError
-        return response.status, response.reason, dict(response.getheaders()), snippet
+        return response.status, response.reason, response.msg, snippet
     except (OSError, http.client.HTTPException):
         if expired.is_set():
             raise TimeoutError from None
@@ -206,14 +211,14 @@ def deliver_webhook(
     if 200 <= status < 300:
         return Outcome("delivered", f"{origin} answered HTTP {status}")
     if 300 <= status < 400:
-        location = response_headers.get("Location") or response_headers.get("location") or ""
+        location = response_headers.get("Location", "")
         where = f" to {safe_origin(location)}" if location else ""
         return Outcome(
             "failed",
             f"{origin} answered HTTP {status} redirecting{where}; webhooks do not follow "
             "redirects: subscribe with the final URL",
         )
-    text = snippet.decode("utf-8", "replace").strip()
+    text = _one_line(snippet.decode("utf-8", "replace"))
     reason = f"{origin} answered HTTP {status} {phrase}" + (f": {text}" if text else "")
     if status >= 500 or status in RETRY_STATUSES:
         wait = _retry_after(response_headers.get("Retry-After"), attempt.now)

@@ -177,3 +177,15 @@ def test_implicit_tls_with_smtps(make_alert: MakeAlert, certificate: tuple[Path,
     assert sent.status == "delivered", sent.reason
     assert untrusted.status == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted.reason
     assert len(inbox.messages) == 1
+
+
+def test_a_resent_digest_keeps_its_message_id(make_alert: MakeAlert):
+    """Mail clients collapse a digest re-sent after a crash, since it is the same message."""
+    ctx = replace(CTX, delivery_id="sweep-12/sub-3")
+    with smtp_server() as (inbox, port):
+        for _ in range(2):
+            deliver([make_alert()], f"smtp://127.0.0.1:{port}", ctx=ctx)
+        deliver([make_alert()], f"smtp://127.0.0.1:{port}")
+    ids = [message["Message-ID"] for _, _, message in inbox.messages]
+    assert ids[0] == ids[1] == "<livescreen-digest-sweep-12-sub-3@lab.example.org>"
+    assert ids[2] != ids[0]
