@@ -30,6 +30,22 @@ def entry_id(review_slug: str, alert_id: str) -> str:
     return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'review/{review_slug}/alert/{alert_id}')}"
 
 
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry.
+
+    A stray control character in one record's title must not make the whole
+    feed unbuildable (lxml refuses such strings).
+    """
+    return "".join(
+        c
+        for c in text
+        if c in "\t\n\r"
+        or ("\x20" <= c <= "\ud7ff")
+        or ("\ue000" <= c <= "\ufffd")
+        or c >= "\U00010000"
+    )
+
+
 def _summary(alert: AlertPayload) -> str:
     p = "n/a" if alert.p_include is None else f"{alert.p_include:.2f}"
     parts = [f"Decision {alert.decision}; p_include {p}.", alert.verdict_line() + "."]
@@ -37,7 +53,7 @@ def _summary(alert: AlertPayload) -> str:
         parts.insert(0, f"PMID {alert.pmid}.")
     if alert.note:
         parts.append(alert.note)
-    return " ".join(parts)
+    return xml_safe(" ".join(parts))
 
 
 def build_feed(
@@ -66,7 +82,7 @@ def build_feed(
 
     fg = FeedGenerator()
     fg.id(feed_id(review_slug))
-    fg.title(f"{review_title}: livescreen alerts")
+    fg.title(xml_safe(f"{review_title}: livescreen alerts"))
     fg.author({"name": GENERATOR})
     fg.link(href=review_url, rel="alternate", type="text/html")
     fg.link(href=self_url, rel="self", type="application/atom+xml")
@@ -75,7 +91,7 @@ def build_feed(
     for alert in ordered:
         fe = fg.add_entry(order="append")
         fe.id(entry_id(review_slug, alert.alert_id))
-        fe.title(f"{EVENT_TITLES[alert.event]}: {alert.title}")
+        fe.title(xml_safe(f"{EVENT_TITLES[alert.event]}: {alert.title}"))
         fe.link(href=alert.record_url, rel="alternate", type="text/html")
         fe.updated(alert.raised_at)
         fe.published(alert.raised_at)

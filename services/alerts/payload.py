@@ -7,7 +7,7 @@ JSON form is the webhook body, so its field names are a public contract.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 from urllib.parse import quote
@@ -46,7 +46,6 @@ class AlertPayload:
     criteria: Mapping[str, CriterionResult]
     raised_at: datetime
     note: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.alert_id:
@@ -92,7 +91,6 @@ class AlertPayload:
             "criteria": {name: result.to_json() for name, result in self.criteria.items()},
             "raised_at": self.raised_at.isoformat(),
             "note": self.note,
-            **({"extra": dict(self.extra)} if self.extra else {}),
         }
 
 

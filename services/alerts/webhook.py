@@ -187,7 +187,10 @@ def deliver_webhook(
     except ResolutionError as exc:
         return attempt.retry(str(exc), rng=rng)
 
-    body = encode_body(payload)
+    try:
+        body = encode_body(payload)
+    except (TypeError, ValueError) as exc:  # a value the outbox should not have put there
+        return Outcome("failed", f"alert {payload.alert_id} cannot be sent as JSON: {exc}")
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,

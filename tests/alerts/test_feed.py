@@ -96,3 +96,11 @@ def test_an_alert_of_another_review_is_refused(make_alert: MakeAlert):
 def test_a_naive_time_is_refused():
     with pytest.raises(ValueError, match="'now' must be timezone-aware"):
         feed([], now=datetime(2026, 12, 2))
+
+
+def test_a_control_character_in_one_title_does_not_break_the_feed(make_alert: MakeAlert):
+    alerts = [make_alert(title="Vertical\x0btab and NUL\x00 in a title"), make_alert()]
+    parsed = feedparser.parse(feed(alerts))
+    assert parsed.bozo == 0
+    assert parsed.entries[0].title.endswith("Verticaltab and NUL in a title")
+    assert len(parsed.entries) == 2

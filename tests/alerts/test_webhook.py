@@ -265,3 +265,11 @@ def test_a_name_that_does_not_resolve_is_retried_later(make_alert: MakeAlert):
     outcome = send("https://gone.example.test/hook", payload=make_alert(), resolver=no_answer)
     assert outcome.status == "retry"
     assert "cannot resolve host 'gone.example.test'" in outcome.reason
+
+
+def test_a_payload_that_is_not_json_fails_alone(receiver: Receiver, make_alert: MakeAlert):
+    broken = make_alert(record={"pmid": "1", "title": "t", "when": object()})
+    outcome = send(receiver.url(), payload=broken)
+    assert outcome.status == "failed"
+    assert f"alert {broken.alert_id} cannot be sent as JSON" in outcome.reason
+    assert send(receiver.url(), payload=make_alert()).status == "delivered"
