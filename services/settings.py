@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from services.alerts.smtp_url import parse_smtp_url
 
 BUNDLED_PROTOCOLS_DIR = Path(__file__).resolve().parent.parent / "protocols"
 FLAGSHIP_PROTOCOL = BUNDLED_PROTOCOLS_DIR / "psilocybin-microdosing.toml"
@@ -21,7 +23,11 @@ NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 class Settings(BaseSettings):
     """All knobs of the service; tests build their own instance instead of patching."""
 
-    model_config = SettingsConfigDict(env_prefix="LIVESCREEN_", extra="ignore")
+    # hide_input_in_errors: a rejected value may hold a password (LIVESCREEN_SMTP_URL,
+    # LIVESCREEN_DATABASE_URL), and pydantic would otherwise echo it in the error.
+    model_config = SettingsConfigDict(
+        env_prefix="LIVESCREEN_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///./livescreen.db"
     broker_url: str = ""
@@ -43,6 +49,21 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = None
     session_hours: float = Field(default=14 * 24, gt=0)
     session_idle_minutes: float = Field(default=12 * 60, gt=0)
+    # Alerts. Webhooks to loopback/private/link-local addresses are refused unless allowed
+    # (local receivers in development and tests). SMTP: smtp://user:pass@host:587?starttls=1
+    # or smtps://user:pass@host:465; empty turns e-mail digests off.
+    alerts_allow_private: bool = False
+    alerts_timeout: float = Field(default=10.0, gt=0)
+    smtp_url: SecretStr = SecretStr("")
+    smtp_from: str = "livescreen@localhost"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr) -> SecretStr:
+        """Fail at start-up, naming the setting, rather than at the first digest."""
+        if value.get_secret_value():
+            parse_smtp_url(value.get_secret_value())
+        return value
 
     @field_validator("protocols", mode="before")
     @classmethod
