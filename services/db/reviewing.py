@@ -10,9 +10,10 @@ only ends the old row, so the audit trail is complete.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from pydantic import field_serializer
 from sqlmodel import Field, SQLModel
 
 from services.db.models import cascading_key, timestamp
@@ -47,6 +48,13 @@ class UserPublic(UserBase):
     id: int
     created_at: datetime
     disabled_at: datetime | None = None
+
+    @field_serializer("created_at", "disabled_at")
+    def _utc(self, moment: datetime | None) -> str | None:
+        """With its UTC offset on both databases (SQLite hands timestamps back naive)."""
+        if moment is None:
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 class AppSecret(SQLModel, table=True):

@@ -10,7 +10,9 @@ class QueueError(ValueError):
 
 
 class NotClaimed(QueueError):
-    """A decision on a record the caller holds no claim on."""
+    """A decision on a record the caller holds no claim on: a state, not a malformed request."""
+
+    status_code = 409
 
 
 class InvalidDecision(QueueError):

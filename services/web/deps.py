@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from services.db.models import Review
 from services.protocols import Protocol
 from services.runtime import Runtime
+from services.web.inputs import Slug
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -83,7 +84,7 @@ REVIEW_CACHE_SECONDS = 5.0
 
 
 def get_review(
-    slug: str,
+    slug: Slug,
     request: Request,
     session: Session = Depends(get_session),
 ) -> ReviewContext:

@@ -14,17 +14,22 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 MAX_ID = 2**31 - 1  # PostgreSQL integer; the ids of every table
 MAX_PAGE = 1_000_000  # far past any review's last page; keeps offsets small
 
-RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
-PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-
 # C0 controls but tab, line feed and carriage return, plus DEL.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_FREE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # the same, as a documented pattern
+SLUG = r"^[a-z0-9][a-z0-9-]{0,99}$"  # as protocols name their reviews
+USER_NAME = r"^[^\W_][\w.@+-]{0,99}$"  # as services.web.accounts.check_name
+
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="a record id")]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Slug = Annotated[str, Path(pattern=SLUG, description="the review's slug")]
+UserName = Annotated[str, Path(pattern=USER_NAME, description="a user name")]
 
 
 def control_free(value: str) -> str:
@@ -38,7 +43,10 @@ def control_free(value: str) -> str:
     return value
 
 
-SafeText = Annotated[str, AfterValidator(control_free)]
+# Checked by the validator (a message naming the character); the pattern documents it.
+SafeText = Annotated[
+    str, AfterValidator(control_free), Field(json_schema_extra={"pattern": CONTROL_FREE})
+]
 
 
 def clean_form_text(value: str, field: str) -> str:

@@ -112,7 +112,7 @@ def test_bad_decisions_are_422_and_write_nothing(env: Env, client_for: Client) -
     other = next(i for i in w["ids"] if i != claimed)
     base = "/api/v1/reviews/micro/records"
     r = api.post(f"{base}/{other}/decisions", json={"decision": "include"})
-    assert r.status_code == 422 and "not claimed by you" in r.json()["detail"]
+    assert r.status_code == 409 and "not claimed by you" in r.json()["detail"]
     r = api.post(f"{base}/{claimed}/decisions", json={"decision": "maybe"})
     assert r.status_code == 422 and "decision" in r.json()["detail"]
     assert "include" in r.json()["detail"]
@@ -238,7 +238,7 @@ def test_lapsed_lease_goes_to_someone_else(env: Env, client_for: Client) -> None
         s.commit()
     assert bob.post("/api/v1/reviews/micro/next").json()["id"] == rid
     r = alice.post(f"/api/v1/reviews/micro/records/{rid}/decisions", json={"decision": "include"})
-    assert r.status_code == 422
+    assert r.status_code == 409  # not claimed (any more): a state conflict
 
 
 def test_records_listing_search_and_paging(env: Env, client_for: Client) -> None:

@@ -105,7 +105,9 @@ def test_the_last_active_admin_cannot_be_disabled(env: Env, client_for: Client) 
     admin = client_for(w["admin"])
     r = admin.post("/api/v1/users/adm/disable")
     assert r.status_code == 409 and "last active admin" in r.json()["detail"]
-    assert admin.get("/api/v1/users").status_code == 200  # still an admin
+    users = admin.get("/api/v1/users")
+    assert users.status_code == 200  # still an admin
+    assert all(u["created_at"].endswith("+00:00") for u in users.json())  # UTC, both databases
     made = admin.post("/api/v1/users", json={"name": "second", "role": "admin"})
     assert made.status_code == 201
     assert admin.post("/api/v1/users/adm/disable").status_code == 200

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 
 from services import reviewing
@@ -27,12 +27,31 @@ from services.web.deps import (
     lease,
     review_for,
 )
-from services.web.inputs import PageNumber, RecordId, SafeText
+from services.web.inputs import USER_NAME, PageNumber, RecordId, SafeText, Slug, UserName
 
-router = APIRouter(prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)])
+
+class Problem(BaseModel):
+    """Every error the API answers: one message saying what is wrong and what to do."""
+
+    detail: str
+
+
+# Documented on every route, so the OpenAPI document says what the one error handler sends
+# (``{"detail": "..."}`` for validation errors too, not FastAPI's default list).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no token, or an invalid or disabled one"},
+    403: {"model": Problem, "description": "the caller's role does not allow this"},
+    404: {"model": Problem, "description": "no such review, record or user"},
+    409: {"model": Problem, "description": "the record's or account's state forbids this"},
+    422: {"model": Problem, "description": "the request is not valid; the detail says why"},
+}
+
+router = APIRouter(
+    prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)], responses=ERRORS
+)
 # The two calls a screening reviewer makes all day: async routes doing all their
 # work in one worker-thread hop instead of one per dependency.
-hot = APIRouter(prefix="/api/v1", tags=["reviews"])
+hot = APIRouter(prefix="/api/v1", tags=["reviews"], responses=ERRORS)
 
 StatusFilter = Literal[
     "pending", "in_progress", "conflict", "included", "excluded", "screened", "withdrawn"
@@ -40,18 +59,29 @@ StatusFilter = Literal[
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     decision: Literal["include", "exclude"]
     reasons: list[str] = Field(default_factory=list, description="criterion names an exclude fails")
     note: SafeText = Field(default="", max_length=5000)
 
 
 class ResolutionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     decision: Literal["include", "exclude"]
     note: SafeText = Field(default="", max_length=5000)
 
 
 class UserIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description=accounts.NAME_HELP)
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description=accounts.NAME_HELP,
+        json_schema_extra={"pattern": USER_NAME},
+    )
     role: Literal["reviewer", "resolver", "admin"] = "reviewer"
 
     @field_validator("name")
@@ -237,7 +267,20 @@ def get_record(
     )
 
 
-@router.get("/reviews/{slug}/export")
+@router.get(
+    "/reviews/{slug}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the records as a file download, in the format asked for",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-research-info-systems": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def export(
     format: Literal["jsonl", "csv", "ris"] = "jsonl",
     csv_formulas: Literal["neutralise", "keep"] = Query(
@@ -300,7 +343,7 @@ def account_change(change: Any, session: Session, name: str) -> Any:
 
 
 @router.post("/users/{name}/disable", tags=["users"], dependencies=[Depends(api_admin)])
-def disable_user(name: str, session: Session = Depends(get_session)) -> UserPublic:
+def disable_user(name: UserName, session: Session = Depends(get_session)) -> UserPublic:
     """Disable an account (admins only); its token and sessions stop working at once. The last
     active admin cannot be disabled (409)."""
     user = account_change(accounts.disable_user, session, name)
@@ -308,14 +351,14 @@ def disable_user(name: str, session: Session = Depends(get_session)) -> UserPubl
 
 
 @router.post("/users/{name}/enable", tags=["users"], dependencies=[Depends(api_admin)])
-def enable_user(name: str, session: Session = Depends(get_session)) -> UserPublic:
+def enable_user(name: UserName, session: Session = Depends(get_session)) -> UserPublic:
     """Give a disabled account its access back (admins only)."""
     user = account_change(accounts.enable_user, session, name)
     return UserPublic.model_validate(user, from_attributes=True)
 
 
 @router.post("/users/{name}/token", tags=["users"], dependencies=[Depends(api_admin)])
-def reissue_token(name: str, session: Session = Depends(get_session)) -> dict[str, Any]:
+def reissue_token(name: UserName, session: Session = Depends(get_session)) -> dict[str, Any]:
     """A new token for the account (admins only), shown only in this response; the old token
     and every session signed in with it stop working."""
     user, token = account_change(accounts.reissue_token, session, name)
@@ -330,7 +373,7 @@ def reissue_token(name: str, session: Session = Depends(get_session)) -> dict[st
     responses={200: {"description": "the claimed record"}, 204: {"description": "nothing left"}},
 )
 async def next_record(
-    slug: str,
+    slug: Slug,
     request: Request,
     credentials: HTTPAuthorizationCredentials = Depends(bearer_present),
 ) -> Response:
@@ -360,7 +403,7 @@ async def next_record(
 
 @hot.post("/reviews/{slug}/records/{record_id}/decisions", status_code=201)
 async def decide(
-    slug: str,
+    slug: Slug,
     record_id: RecordId,
     body: DecisionIn,
     request: Request,
