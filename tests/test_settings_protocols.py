@@ -67,3 +67,64 @@ def test_protocol_version_changes_with_criteria(tmp_path: Path) -> None:
     b.write_text(base + '[[criteria]]\nname = "c"\nkind = "dose"\nmax_mg = 6\n')
     assert load_protocol(a).version != load_protocol(b).version
     assert load_protocol(a).criteria_config == [{"name": "c", "kind": "dose", "max_mg": 5}]
+
+
+CRITERION_HEADER = 'slug = "x"\ntitle = "t"\nquery = "q"\n[[criteria]]\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'name = "low_dose"\nkind = "dosage"\n',
+            "criterion 'low_dose': unknown kind 'dosage' (known kinds: design, dose, ",
+        ),
+        (
+            'name = "ps"\nkind = "substance"\nterms = ["psilo(cybin"]\n',
+            "criterion 'ps' (kind 'substance'): parameter 'terms': invalid regular expression "
+            "'psilo(cybin': missing ), unterminated subpattern at position 5",
+        ),
+        (
+            'name = "ps"\nkind = "substance"\nterms = ["psilocybin", "(?i)psilocin"]\n',
+            "criterion 'ps' (kind 'substance'): parameter 'terms': invalid regular expression "
+            "'(?i)psilocin' in a list of terms: global flags not at the start",
+        ),
+        (
+            'name = "low_dose"\nkind = "dose"\nmax_mg = "five"\n',
+            "criterion 'low_dose' (kind 'dose'): parameter 'max_mg' must be a positive number",
+        ),
+        (
+            'name = "low_dose"\nkind = "dose"\nmax_mg = inf\n',
+            "criterion 'low_dose' (kind 'dose'): parameter 'max_mg': must be finite, got inf",
+        ),
+        (
+            'name = "pt"\nkind = "publication_type"\ntrial_protocols_count = "yes"\n',
+            "criterion 'pt' (kind 'publication_type'): parameter 'trial_protocols_count': "
+            "must be true or false, got 'yes'",
+        ),
+        ('name = "low_dose"\n', "criterion 'low_dose' ([[criteria]] table 1): field kind: "),
+    ],
+    ids=["kind", "regex", "joined-regex", "type", "infinite", "boolean", "no-kind"],
+)
+def test_criteria_are_built_when_the_file_is_loaded(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CRITERION_HEADER + table)
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(bad)
+    text = str(caught.value)
+    assert text.startswith(f"protocol file {bad}: {message}"), text
+    assert "\n" not in text
+
+
+def test_screening_uses_the_criteria_built_at_load() -> None:
+    from services.pipeline.screen import build_screener
+
+    protocol = load_protocol(FLAGSHIP_PROTOCOL)
+    built = protocol.build_criteria()
+    assert [c.name for c in built] == ["psilocybin", "low_dose", "controlled", "primary_study"]
+    assert build_screener(protocol).criteria == list(built)
+    # a copy with other criteria is built again, never screened with the old ones
+    changed = protocol.model_copy(update={"criteria": protocol.criteria[:1]})
+    assert [c.name for c in changed.build_criteria()] == ["psilocybin"]
