@@ -128,3 +128,24 @@ def test_screening_uses_the_criteria_built_at_load() -> None:
     # a copy with other criteria is built again, never screened with the old ones
     changed = protocol.model_copy(update={"criteria": protocol.criteria[:1]})
     assert [c.name for c in changed.build_criteria()] == ["psilocybin"]
+
+
+def test_a_bad_setting_stops_the_command_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LIVESCREEN_PORT": "eighty"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "livescreen"), "status"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "livescreen status: error: Settings: LIVESCREEN_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer, got 'eighty'\n"
+    )
