@@ -84,6 +84,10 @@ def load_protocol(path: Path) -> Protocol:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProtocolError(f"protocol file {path}: not found") from None
+    except OSError as exc:  # a directory, no permission
+        raise ProtocolError(f"protocol file {path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"protocol file {path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError(f"protocol file {path}: not valid TOML ({exc})") from None
     try:

@@ -149,3 +149,12 @@ def test_a_bad_setting_stops_the_command_in_one_line(tmp_path: Path) -> None:
         "livescreen status: error: Settings: LIVESCREEN_PORT: Input should be a valid integer, "
         "unable to parse string as an integer, got 'eighty'\n"
     )
+
+
+def test_unreadable_protocol_files_name_the_file(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfeslug")
+    with pytest.raises(ProtocolError, match=r"binary\.toml: not UTF-8 text"):
+        load_protocol(binary)
+    with pytest.raises(ProtocolError, match=rf"{tmp_path.name}: cannot read: Is a directory"):
+        load_protocol(tmp_path)
