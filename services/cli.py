@@ -99,6 +99,8 @@ def one_line(exc: BaseException) -> str:
     the environment) and database drivers' errors span several, with the useful part
     first, so those are cut down to it.
     """
+    import reprlib
+
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):
@@ -108,7 +110,8 @@ def one_line(exc: BaseException) -> str:
         if exc.title == "Settings" and where:
             where = f"LIVESCREEN_{where.upper()}"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"{exc.title}: {where}: {first['msg']}, got {first.get('input')!r}{more}"
+        got = reprlib.repr(first.get("input"))  # a whole mapping would not fit on a line
+        return f"{exc.title}: {where}: {first['msg']}, got {got}{more}"
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else exc.__class__.__name__
 
