@@ -16,6 +16,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.sweep_benchmark", ["--records", "50000"], ["--records", "3000"]),
     ("benchmarks.classify_benchmark", [], []),
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
+    ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
 ]
 
 
