@@ -51,6 +51,12 @@ class Protocol(BaseModel):
     # (the criteria config they were built from, the built criteria)
     _built: tuple[list[dict[str, Any]], tuple[Criterion, ...]] | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: the built criteria are a cache, not part of the value."""
+        if not isinstance(other, Protocol):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
     @property
     def required_decisions(self) -> int:
         return 2 if self.screening == "dual" else 1

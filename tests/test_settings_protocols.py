@@ -128,6 +128,8 @@ def test_screening_uses_the_criteria_built_at_load() -> None:
     # a copy with other criteria is built again, never screened with the old ones
     changed = protocol.model_copy(update={"criteria": protocol.criteria[:1]})
     assert [c.name for c in changed.build_criteria()] == ["psilocybin"]
+    # the built criteria are a cache: the same file loaded twice is the same protocol
+    assert load_protocol(FLAGSHIP_PROTOCOL) == protocol != changed
 
 
 def test_a_bad_setting_stops_the_command_in_one_line(tmp_path: Path) -> None:
