@@ -17,6 +17,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.classify_benchmark", [], []),
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
+    ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
 ]
 
 

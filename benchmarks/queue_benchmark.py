@@ -61,6 +61,7 @@ blind = true
 [[criteria]]
 name = "psilocybin"
 kind = "substance"
+terms = ["psilocybin"]
 [[criteria]]
 name = "low_dose"
 kind = "dose"

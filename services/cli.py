@@ -92,6 +92,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """An expected error as the single line ``main`` prints.
+
+    Most messages already are one line; pydantic's validation errors (bad settings in
+    the environment) and database drivers' errors span several, with the useful part
+    first, so those are cut down to it.
+    """
+    import reprlib
+
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"])
+        if exc.title == "Settings" and where:
+            where = f"LIVESCREEN_{where.upper()}"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        got = reprlib.repr(first.get("input"))  # a whole mapping would not fit on a line
+        return f"{exc.title}: {where}: {first['msg']}, got {got}{more}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else exc.__class__.__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -106,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler = args.func
         return handler(args, settings)
     except EXPECTED_ERRORS as exc:
-        print(f"livescreen {args.command}: error: {exc}", file=sys.stderr)
+        print(f"livescreen {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"livescreen {args.command}: interrupted", file=sys.stderr)

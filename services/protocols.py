@@ -1,7 +1,10 @@
 """Review protocol files: the only place a review's query, schedule and criteria live.
 
 A protocol is TOML so reviewers can edit it by hand; it is validated here so a
-typo fails loudly at start-up with the file and field named.
+typo fails loudly at start-up with the file and field named. Validation includes
+building every criterion through the classifier registry (kind, parameter types,
+regular expressions): the criteria that pass are the ones screening uses, so what
+was checked at start-up is exactly what runs.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from classifiers.criteria import CriterionConfigError, build_criterion
+from classifiers.types import Criterion
 
 
 class ProtocolError(ValueError):
@@ -42,6 +48,14 @@ class Protocol(BaseModel):
     blind: bool = True
     criteria: list[CriterionSpec] = Field(default_factory=list)
     source: str = ""
+    # (the criteria config they were built from, the built criteria)
+    _built: tuple[list[dict[str, Any]], tuple[Criterion, ...]] | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are: the built criteria are a cache, not part of the value."""
+        if not isinstance(other, Protocol):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
 
     @property
     def required_decisions(self) -> int:
@@ -51,6 +65,18 @@ class Protocol(BaseModel):
     def criteria_config(self) -> list[dict[str, Any]]:
         """The criteria as plain dicts, the form the pure classifier package takes."""
         return [{"name": c.name, "kind": c.kind, **c.params()} for c in self.criteria]
+
+    def build_criteria(self) -> tuple[Criterion, ...]:
+        """The criteria built by the classifier registry, once per protocol and config.
+
+        Raises ``CriterionConfigError`` naming the criterion and the problem;
+        ``load_protocol`` calls this, so a protocol read from a file is known to build.
+        The config is compared on each call so a copy with other criteria is rebuilt.
+        """
+        config = self.criteria_config
+        if self._built is None or self._built[0] != config:
+            self._built = (config, tuple(build_criterion(c) for c in config))
+        return self._built[1]
 
     @property
     def version(self) -> str:
@@ -64,18 +90,39 @@ def load_protocol(path: Path) -> Protocol:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProtocolError(f"protocol file {path}: not found") from None
+    except OSError as exc:  # a directory, no permission
+        raise ProtocolError(f"protocol file {path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"protocol file {path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError(f"protocol file {path}: not valid TOML ({exc})") from None
     try:
         protocol = Protocol.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(file)"
-        raise ProtocolError(f"protocol file {path}: field {where}: {first['msg']}") from None
+        raise ProtocolError(
+            f"protocol file {path}: {_where(data, first['loc'])}: {first['msg']}"
+        ) from None
     names = [c.name for c in protocol.criteria]
     if len(names) != len(set(names)):
         raise ProtocolError(f"protocol file {path}: criteria names must be unique, got {names}")
+    try:
+        protocol.build_criteria()
+    except CriterionConfigError as exc:
+        raise ProtocolError(f"protocol file {path}: {exc}") from None
     return protocol
+
+
+def _where(data: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Where: ``field slug``, or ``criterion 'x' ([[criteria]] table 2): field kind``."""
+    if len(loc) >= 2 and loc[0] == "criteria" and isinstance(loc[1], int):
+        rest = ".".join(str(p) for p in loc[2:]) or "(table)"
+        criteria = data.get("criteria")
+        entry = criteria[loc[1]] if isinstance(criteria, list) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = f"criterion {name!r}" if isinstance(name, str) else "criterion"
+        return f"{label} ([[criteria]] table {loc[1] + 1}): field {rest}"
+    return "field " + (".".join(str(p) for p in loc) or "(file)")
 
 
 def load_protocols(paths: list[Path]) -> dict[str, Protocol]:

@@ -67,3 +67,96 @@ def test_protocol_version_changes_with_criteria(tmp_path: Path) -> None:
     b.write_text(base + '[[criteria]]\nname = "c"\nkind = "dose"\nmax_mg = 6\n')
     assert load_protocol(a).version != load_protocol(b).version
     assert load_protocol(a).criteria_config == [{"name": "c", "kind": "dose", "max_mg": 5}]
+
+
+CRITERION_HEADER = 'slug = "x"\ntitle = "t"\nquery = "q"\n[[criteria]]\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'name = "low_dose"\nkind = "dosage"\n',
+            "criterion 'low_dose': unknown kind 'dosage' (known kinds: design, dose, ",
+        ),
+        (
+            'name = "ps"\nkind = "substance"\nterms = ["psilo(cybin"]\n',
+            "criterion 'ps' (kind 'substance'): parameter 'terms': invalid regular expression "
+            "'psilo(cybin': missing ), unterminated subpattern at position 5",
+        ),
+        (
+            'name = "ps"\nkind = "substance"\nterms = ["psilocybin", "(?i)psilocin"]\n',
+            "criterion 'ps' (kind 'substance'): parameter 'terms': invalid regular expression "
+            "'(?i)psilocin' in a list of terms: global flags not at the start",
+        ),
+        (
+            'name = "low_dose"\nkind = "dose"\nmax_mg = "five"\n',
+            "criterion 'low_dose' (kind 'dose'): parameter 'max_mg' must be a positive number",
+        ),
+        (
+            'name = "low_dose"\nkind = "dose"\nmax_mg = inf\n',
+            "criterion 'low_dose' (kind 'dose'): parameter 'max_mg': must be finite, got inf",
+        ),
+        (
+            'name = "pt"\nkind = "publication_type"\ntrial_protocols_count = "yes"\n',
+            "criterion 'pt' (kind 'publication_type'): parameter 'trial_protocols_count': "
+            "must be true or false, got 'yes'",
+        ),
+        ('name = "low_dose"\n', "criterion 'low_dose' ([[criteria]] table 1): field kind: "),
+    ],
+    ids=["kind", "regex", "joined-regex", "type", "infinite", "boolean", "no-kind"],
+)
+def test_criteria_are_built_when_the_file_is_loaded(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CRITERION_HEADER + table)
+    with pytest.raises(ProtocolError) as caught:
+        load_protocol(bad)
+    text = str(caught.value)
+    assert text.startswith(f"protocol file {bad}: {message}"), text
+    assert "\n" not in text
+
+
+def test_screening_uses_the_criteria_built_at_load() -> None:
+    from services.pipeline.screen import build_screener
+
+    protocol = load_protocol(FLAGSHIP_PROTOCOL)
+    built = protocol.build_criteria()
+    assert [c.name for c in built] == ["psilocybin", "low_dose", "controlled", "primary_study"]
+    assert build_screener(protocol).criteria == list(built)
+    # a copy with other criteria is built again, never screened with the old ones
+    changed = protocol.model_copy(update={"criteria": protocol.criteria[:1]})
+    assert [c.name for c in changed.build_criteria()] == ["psilocybin"]
+    # the built criteria are a cache: the same file loaded twice is the same protocol
+    assert load_protocol(FLAGSHIP_PROTOCOL) == protocol != changed
+
+
+def test_a_bad_setting_stops_the_command_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LIVESCREEN_PORT": "eighty"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "livescreen"), "status"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        "livescreen status: error: Settings: LIVESCREEN_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer, got 'eighty'\n"
+    )
+
+
+def test_unreadable_protocol_files_name_the_file(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfeslug")
+    with pytest.raises(ProtocolError, match=r"binary\.toml: not UTF-8 text"):
+        load_protocol(binary)
+    with pytest.raises(ProtocolError, match=rf"{tmp_path.name}: cannot read: Is a directory"):
+        load_protocol(tmp_path)

@@ -1,6 +1,7 @@
 """Celery wiring: the app is configured from Settings, the beat schedule from the protocols.
 
 Run with ``celery -A workers.celery_app worker`` and ``celery -A workers.celery_app beat``.
+A protocol that does not validate stops either at import with one line on stderr.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import timedelta
 
 from celery import Celery
 
-from services.protocols import load_protocols
+from services.protocols import ProtocolError, load_protocols
 from services.settings import Settings, get_settings
 
 SWEEP_TASK = "livescreen.sweep_review"
@@ -49,4 +50,17 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
-app = create_celery(get_settings())
+def create_celery_or_exit(settings: Settings) -> Celery:
+    """The app, or a one-line exit when a protocol is invalid.
+
+    Celery's command line prints a traceback for any exception raised while it imports
+    the app module; ``SystemExit`` is not caught there, so the process ends with the
+    message alone and status 1, as ``livescreen`` does.
+    """
+    try:
+        return create_celery(settings)
+    except ProtocolError as exc:
+        raise SystemExit(f"livescreen celery: error: {exc}") from None
+
+
+app = create_celery_or_exit(get_settings())

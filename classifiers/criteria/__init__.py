@@ -3,16 +3,19 @@
 A protocol lists its criteria as plain dicts ``{"name", "kind", **params}``;
 ``build_criterion`` picks the class for ``kind`` and passes the rest as keyword
 parameters. Every configuration mistake (unknown kind, unknown or malformed
-parameter) raises ``CriterionConfigError`` naming the criterion and the key.
+parameter, a regular expression that does not compile, alone or joined with the
+other terms of its vocabulary) raises ``CriterionConfigError`` naming the criterion
+and the key, so a protocol can be checked completely by building its criteria.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from classifiers.text import compile_terms
+from classifiers.text import compile_terms, lower_regex
 from classifiers.types import Criterion
 
 
@@ -80,6 +83,8 @@ class Params:
             return compile_terms(terms)
         except ValueError as exc:
             raise self.error(key, str(exc)) from None
+        except re.error as exc:  # each term compiles alone, but not joined with the rest
+            raise self.error(key, joined_terms_problem(terms, exc)) from None
 
     def number(self, key: str, default: float, *, low: float = 0.0, high: float = 1.0) -> float:
         value = self._get(key, default)
@@ -100,6 +105,42 @@ class Params:
         if unknown:
             known = ", ".join(sorted(self._used))
             raise self.error(unknown[0], f"unknown parameter (known parameters: {known})")
+
+
+def _term_problem(term: str) -> str | None:
+    """Why ``term`` breaks once joined into a vocabulary, or None when it does not.
+
+    A fragment can compile alone and still fail inside the alternation a vocabulary is
+    compiled to (an inline global flag such as ``(?i)`` not at the start), or once its
+    literal letters are lower-cased for case-insensitive matching (``(?P<name>``).
+    """
+    for probe in (term, lower_regex(term)):
+        try:
+            re.compile(f"(?!x)x|(?:{probe})")
+        except re.error as exc:
+            return f"invalid regular expression {term!r} in a list of terms: {exc.msg}"
+    return None
+
+
+def joined_terms_problem(terms: Sequence[str], exc: re.error) -> str:
+    """The message for a vocabulary whose joined expression does not compile."""
+    for term in terms:
+        problem = _term_problem(term)
+        if problem is not None:
+            return problem
+    return f"the terms cannot be joined into one regular expression: {exc.msg}"
+
+
+def _regex_parameter_problem(params: Mapping[str, Any], exc: re.error) -> str:
+    """Which parameter's terms made a constructor's ``re.compile`` fail, and why."""
+    for key, value in params.items():
+        terms = [value] if isinstance(value, str) else value
+        if isinstance(terms, (list, tuple)):
+            for term in terms:
+                problem = isinstance(term, str) and _term_problem(term)
+                if problem:
+                    return f"parameter {key!r}: {problem}"
+    return f"invalid regular expression in its terms: {exc.msg}"
 
 
 # The kind modules import Params/CriterionConfigError from this package, so they are
@@ -140,12 +181,19 @@ def build_criterion(config: Mapping[str, Any]) -> Criterion:
         raise CriterionConfigError(
             f"criterion {name!r}: unknown kind {kind!r} (known kinds: {known})"
         )
+    where = f"criterion {name!r} (kind {kind!r})"
+    for key, value in params.items():
+        # TOML has inf and nan; no threshold or weight of any kind means anything as either
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CriterionConfigError(f"{where}: parameter {key!r}: must be finite, got {value}")
     try:
         criterion: Criterion = cls(name=name, **params)
     except CriterionConfigError:
         raise
     except (TypeError, ValueError) as exc:
-        raise CriterionConfigError(f"criterion {name!r} (kind {kind!r}): {exc}") from None
+        raise CriterionConfigError(f"{where}: {exc}") from None
+    except re.error as exc:  # a kind that compiles its terms itself, joined
+        raise CriterionConfigError(f"{where}: {_regex_parameter_problem(params, exc)}") from None
     return criterion
 
 

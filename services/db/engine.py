@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether the server is ending this idle psycopg connection, seen without a round trip.
+
+    A server that ends a session (a restart, ``pg_terminate_backend``, an idle timeout)
+    sends an error and then closes the socket. An idle connection in the pool has
+    nothing to read otherwise: the server speaks unasked only to end the session or,
+    rarely, to report a changed setting, and a connection that reads anything is
+    treated as closed, since discarding a good one costs a reconnect and keeping a
+    dead one costs a failed request. The check is one ``poll`` of the socket, a few
+    microseconds; a connection cut off silently (no packet ever arrives) still passes.
+    """
+    import psycopg
+
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    try:
+        socket = dbapi_connection.pgconn.socket
+    except psycopg.OperationalError:  # libpq has already dropped it
+        return True
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(0))  # readable, or hung up / in error (always reported)
+
+
+def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout hook: the pool replaces a connection that raises this with a new one."""
+    if closed_by_server(dbapi_connection):
+        raise sa.exc.DisconnectionError("the server closed this pooled connection")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(
@@ -40,15 +71,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No pre-ping: it costs a round trip on every checkout, i.e. on every request. A
-    # connection the server dropped fails one statement, and SQLAlchemy then discards
-    # the whole pool, so the requests after it reconnect.
-    kwargs.setdefault("pool_pre_ping", False)
+    # A connection the server has closed (a PostgreSQL restart) must cost no failed
+    # request. With psycopg that is seen on checkout from the socket alone; SQLAlchemy's
+    # pre-ping would cost a round trip on every checkout, i.e. on every request, so it
+    # is the fallback only for other drivers.
+    driver = sa.make_url(url).get_dialect().driver
+    psycopg_driver = driver == "psycopg" and hasattr(select, "poll")
+    kwargs.setdefault("pool_pre_ping", not psycopg_driver)
     # As many pooled connections as the web server has worker threads in use at once, so
     # a burst of requests does not open and close overflow connections for each one.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    if psycopg_driver and not kwargs["pool_pre_ping"]:
+        sa.event.listen(engine, "checkout", _discard_if_closed)
+    return engine
 
 
 def redact(url: str) -> str:

@@ -21,7 +21,7 @@ LIST_FIELDS = ("publication_types", "mesh_terms", "keywords", "authors", "nct_id
 
 
 def build_screener(protocol: Protocol) -> Screener:
-    return Screener.from_config(protocol.criteria_config)
+    return Screener(protocol.build_criteria())
 
 
 def check_record(record: Mapping[str, Any]) -> str | None:
