@@ -35,6 +35,7 @@ _SUPERSCRIPTS = str.maketrans("0123456789+-−–=()", "⁰¹²³⁴⁵⁶⁷⁸
 _SUBSCRIPTS = str.maketrans("0123456789+-−–=()", "₀₁₂₃₄₅₆₇₈₉₊₋₋₋₌₍₎")
 _SCRIPTABLE = frozenset("0123456789+-−–=()")
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
+_OPENERS = frozenset("([{\"'“‘")  # after these a script starts a word
 
 # MathML elements that draw nothing, and those whose children are drawn in a row.
 _SILENT = frozenset(
@@ -60,6 +61,7 @@ _ACCENTS = {
     "¨": "",
     "..": "",
 }
+_UNDER_ACCENTS = {"_": "\u0332", "¯": "\u0332", "‾": "\u0332", "―": "\u0332", "~": "\u0330"}
 
 
 def element_text(elem: Element) -> str:
@@ -90,7 +92,7 @@ def _script(text: str, before: str, table: dict[int, int], marker: str) -> str:
     if not any(c.isalnum() for c in text):
         return text  # ®, ™, *, †: a mark, not a number to keep apart
     last = before[-1:]
-    if not last or not (last.isalnum() or last in ")]}"):
+    if not last or last.isspace() or last in _OPENERS:
         return text  # at a word's start nothing can merge with it: <sub>V</sub>MLSS is VMLSS
     if marker == "^" and text.lower() in _ORDINALS and last.isdigit():
         return text  # 5<sup>th</sup>
@@ -150,7 +152,7 @@ def _math(node: Element) -> str:
     if name in ("msub", "msup", "msubsup"):
         return _scripted(name, [_math(c) for c in children])
     if name in ("mover", "munder", "munderover"):
-        return _over_under(children)
+        return _over_under(name, children)
     if name == "mmultiscripts":
         return _multiscripts(children)
     if name == "mfrac" and len(children) == 2:
@@ -183,17 +185,19 @@ def _scripted(name: str, parts: list[str]) -> str:
     return base + sub + superscript(sup, base + sub)
 
 
-def _over_under(children: list[Element]) -> str:
+def _over_under(name: str, children: list[Element]) -> str:
+    """Base, then its under- and over-scripts: accents as combining marks, others as scripts."""
     if not children:
         return ""
-    base = _math(children[0])
-    out = base
-    for script_node in children[1:]:
+    out = _math(children[0])
+    under = children[1:2] if name in ("munder", "munderover") else []
+    over = children[2:3] if name == "munderover" else children[1:2] if name == "mover" else []
+    for script_node in under:
         script = _math(script_node)
-        if script in _ACCENTS:
-            out += _ACCENTS[script]
-        else:
-            out += script
+        out += _UNDER_ACCENTS[script] if script in _UNDER_ACCENTS else subscript(script, out)
+    for script_node in over:
+        script = _math(script_node)
+        out += _ACCENTS[script] if script in _ACCENTS else superscript(script, out)
     return out
 
 

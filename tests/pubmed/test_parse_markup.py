@@ -123,6 +123,12 @@ def test_script_helpers_without_context() -> None:
         ),
         ("<mml:mover><mml:mi>x</mml:mi><mml:mo>¯</mml:mo></mml:mover>", "x\u0304"),
         ("<mml:mover><mml:mi>V</mml:mi><mml:mo>˙</mml:mo></mml:mover>", "V"),
+        ("<mml:munder><mml:mi>y</mml:mi><mml:mo>_</mml:mo></mml:munder>", "y\u0332"),
+        (
+            "<mml:munderover><mml:mo>∑</mml:mo><mml:mrow><mml:mi>i</mml:mi><mml:mo>=</mml:mo>"
+            "<mml:mn>1</mml:mn></mml:mrow><mml:mi>n</mml:mi></mml:munderover>",
+            "∑_i=1^n",
+        ),
         (
             "<mml:mfenced><mml:mi>a</mml:mi><mml:mi>b</mml:mi></mml:mfenced>",
             "(a,b)",
