@@ -37,7 +37,7 @@ _SCRIPTABLE = frozenset("0123456789+-−–=()")
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _OPENERS = frozenset("([{\"'“‘")  # after these a script starts a word
 
-# MathML elements that draw nothing, and those whose children are drawn in a row.
+# MathML elements that draw nothing, and the token elements that hold the text.
 _SILENT = frozenset(
     {"annotation", "annotation-xml", "none", "mprescripts", "mphantom", "malignmark", "maligngroup"}
 )
@@ -107,24 +107,26 @@ def _local(tag: object) -> str:
 
 
 def _inline_children(elem: Element, parts: list[str]) -> None:
-    """``elem``'s own text and its children's, appended to ``parts``.
+    """``elem``'s own text and its children's, appended to ``parts`` (never an empty one).
 
-    A script looks at ``parts[-1]`` to see what it follows; an empty string there
-    reads as "nothing before", which only costs the ``^``/``_`` marker.
+    A script looks at ``parts[-1]`` to see what it follows.
     """
     if elem.text:
         parts.append(elem.text)
     for child in elem:
         name = _local(child.tag)
+        rendered = ""
         if name in ("sup", "sub"):
             inner: list[str] = []
             _inline_children(child, inner)
             render = superscript if name == "sup" else subscript
-            parts.append(render("".join(inner), parts[-1] if parts else ""))
+            rendered = render("".join(inner), parts[-1] if parts else "")
         elif name == "math":
-            parts.append(_math(child))
+            rendered = _math(child)
         elif name:
             _inline_children(child, parts)  # <i>, <b>, <u> and the like: their text only
+        if rendered:
+            parts.append(rendered)
         if child.tail:
             parts.append(child.tail)
 

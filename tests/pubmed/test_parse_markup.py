@@ -79,6 +79,7 @@ def test_subscript_opening_a_word_pubmed6(shared_data: Path) -> None:
         ("<t>5-HT<sub>2A</sub> receptor</t>", "5-HT_2A receptor"),
         ("<t><sup>13</sup>C-labelled</t>", "¹³C-labelled"),
         ("<t>a <i>b</i>\n   <b>c</b></t>", "a b c"),
+        ("<t>x<sup> </sup><sub>max</sub></t>", "x_max"),  # an empty script hides nothing
     ],
 )
 def test_sup_and_sub_render_readably(xml: str, text: str) -> None:
