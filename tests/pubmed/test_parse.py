@@ -229,6 +229,17 @@ def test_every_language_and_english_title_over_vernacular(shared_data: Path) -> 
     assert record.authors[0] == "Bruserud, Øyvind"
 
 
+def test_record_stored_before_languages_reads_back_with_its_language(shared_data: Path) -> None:
+    record = record_from(pmid_xml(shared_data, "36987902"))
+    stored = record.to_json()
+    assert stored["languages"] == ["eng", "nor"]
+    old = {k: v for k, v in stored.items() if k != "languages"}
+    assert Record.from_json(old).languages == ["eng"]
+    assert Record.from_json({**old, "language": None}).languages == []
+    assert Record.from_json(stored) == record
+    assert list(record.to_export())[11:13] == ["language", "languages"]
+
+
 def test_no_abstract_gives_none(shared_data: Path) -> None:
     record = record_from(pmid_xml(shared_data, "11618220"))
     assert record.abstract is None
