@@ -6,7 +6,9 @@ One definition so the PubMed parser, the database, ``livescreen export`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # Field names of one JSON line of `livescreen export --format jsonl`, in order.
@@ -23,6 +25,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "keywords",
     "authors",
     "language",
+    "languages",
     "nct_ids",
     "version",
 )
@@ -34,13 +37,76 @@ class AbstractSection:
     text: str
 
 
+class RetractionStatus(StrEnum):
+    """Where a record stands with respect to retraction, read from its links and types.
+
+    ``RETRACTED`` is the one that must stop a record being used as evidence; the
+    others are kept apart because a reviewer acts differently on each: an
+    expression of concern asks for caution, a republished record is the
+    corrected replacement of a retracted one, and a notice is not a study at all.
+    """
+
+    NONE = "none"
+    RETRACTED = "retracted"  # retracted (RetractionIn, RetractedandRepublishedIn, the type)
+    EXPRESSION_OF_CONCERN = "expression_of_concern"  # ExpressionOfConcernIn, not retracted
+    REPUBLISHED = "republished"  # RetractedandRepublishedFrom: replaces a retracted record
+    NOTICE = "notice"  # RetractionOf, ExpressionOfConcernFor: a notice about another record
+
+
+# CommentsCorrections RefTypes that bear on retraction, and what each says about *this* record.
+RETRACTION_REF_TYPES: dict[str, RetractionStatus] = {
+    "RetractionIn": RetractionStatus.RETRACTED,
+    "RetractedandRepublishedIn": RetractionStatus.RETRACTED,
+    "ExpressionOfConcernIn": RetractionStatus.EXPRESSION_OF_CONCERN,
+    "RetractedandRepublishedFrom": RetractionStatus.REPUBLISHED,
+    "RetractionOf": RetractionStatus.NOTICE,
+    "ExpressionOfConcernFor": RetractionStatus.NOTICE,
+}
+# PublicationTypes that say the same without a link (NLM adds the type before the link at times).
+RETRACTION_PUBLICATION_TYPES: dict[str, RetractionStatus] = {
+    "Retracted Publication": RetractionStatus.RETRACTED,
+    "Retraction of Publication": RetractionStatus.NOTICE,
+}
+# When several apply, the strongest warning wins: a record under a concern that is later
+# retracted is retracted; a republished record that draws a concern is under concern.
+_PRECEDENCE = (
+    RetractionStatus.RETRACTED,
+    RetractionStatus.EXPRESSION_OF_CONCERN,
+    RetractionStatus.REPUBLISHED,
+    RetractionStatus.NOTICE,
+)
+
+
 @dataclass(slots=True)
 class RetractionLink:
-    """A CommentsCorrections link saying this record retracts, or is retracted by, another."""
+    """A CommentsCorrections link about retraction, republication or expression of concern.
 
-    ref_type: str  # "RetractionIn" or "RetractionOf"
+    ``ref_type`` is NLM's RefType, one of ``RETRACTION_REF_TYPES``.
+    """
+
+    ref_type: str
     pmid: str | None
     source: str = ""
+
+
+def retraction_status(
+    links: Iterable[RetractionLink], publication_types: Iterable[str]
+) -> RetractionStatus:
+    """The record's status from its retraction links and publication types (strongest first)."""
+    found = {
+        RETRACTION_REF_TYPES[link.ref_type]
+        for link in links
+        if link.ref_type in RETRACTION_REF_TYPES
+    }
+    found.update(
+        RETRACTION_PUBLICATION_TYPES[kind]
+        for kind in publication_types
+        if kind in RETRACTION_PUBLICATION_TYPES
+    )
+    for status in _PRECEDENCE:
+        if status in found:
+            return status
+    return RetractionStatus.NONE
 
 
 @dataclass(slots=True)
@@ -57,10 +123,16 @@ class Record:
     mesh_terms: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
-    language: str | None = None
+    language: str | None = None  # the first of ``languages``, kept for existing readers
+    languages: list[str] = field(default_factory=list)
     nct_ids: list[str] = field(default_factory=list)
     retractions: list[RetractionLink] = field(default_factory=list)
     is_book: bool = False
+
+    @property
+    def retraction_status(self) -> RetractionStatus:
+        """Derived, never stored, so it cannot disagree with the links and types it reads."""
+        return retraction_status(self.retractions, self.publication_types)
 
     def to_export(self) -> dict[str, Any]:
         """The interchange dict (exactly EXPORT_FIELDS)."""
@@ -78,6 +150,8 @@ class Record:
             AbstractSection(**s) for s in values.get("abstract_sections") or []
         ]
         values["retractions"] = [RetractionLink(**r) for r in values.get("retractions") or []]
+        if "languages" not in values:  # stored before records carried every language
+            values["languages"] = [values["language"]] if values.get("language") else []
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col, select
 from services.db.models import Record, Review, ReviewRecord, SweepProblem, utcnow
 from services.protocols import Protocol
 from services.records import Record as ParsedRecord
+from services.records import RetractionStatus
 
 TABLES = SQLModel.metadata.tables
 
@@ -96,7 +97,7 @@ def _columns(parsed: ParsedRecord, data: dict[str, Any], digest: str) -> dict[st
         "doi": parsed.doi,
         "data": data,
         "content_hash": digest,
-        "retracted": any(link.ref_type == "RetractionIn" for link in parsed.retractions),
+        "retracted": parsed.retraction_status is RetractionStatus.RETRACTED,
         "deleted": False,
     }
 

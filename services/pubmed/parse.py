@@ -15,21 +15,24 @@ Why it is built this way:
   A document that is not well-formed, in contrast, raises ``PubmedXMLError``,
   but only after every record read before the break has been yielded, so the
   caller decides whether a partial batch is worth keeping.
+
+Each field's rule lives in fields.py, and the rendering of inline markup and
+MathML (superscripts, formulas) in markup.py.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from lxml import etree
 
-from services.records import AbstractSection, Deletion, Quarantined, Record, RetractionLink
+from services.pubmed import fields
+from services.records import Deletion, Quarantined, Record
 
 __all__ = [
     "ParseItem",
@@ -52,9 +55,6 @@ _RECORD_TAGS = (
     "ERROR",
 )
 _KNOWN_ROOTS = frozenset({"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet"})
-_RETRACTION_TYPES = frozenset({"RetractionIn", "RetractionOf"})
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
-_NCT = re.compile(r"NCT\d{8}")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -151,7 +151,7 @@ def _iterate(stream: IO[bytes], name: str) -> Iterator[ParseItem]:
         if tag == "MedlineCitation" and _inside_article(elem):
             continue  # read with its PubmedArticle, which ends next
         if tag == "ERROR":
-            raise PubmedXMLError(f"NCBI returned an error in {name}: {_text(elem)}")
+            raise PubmedXMLError(f"NCBI returned an error in {name}: {fields.text_of(elem)}")
         items = _deletions(elem) if tag == "DeleteCitation" else [_record_or_quarantine(elem)]
         _release(elem)
         for item in items:
@@ -242,25 +242,25 @@ def _article_record(elem: Element) -> Record:
     if article is None:
         raise _RecordError(f"PMID {pmid}: MedlineCitation has no Article", pmid)
     journal = article.find("Journal")
-    title = _title(article)
-    sections = _abstract_sections(article.find("Abstract"))
-    abstract = _join_abstract(sections)
+    title = fields.title(article)
+    sections = fields.abstract_sections(article.find("Abstract"))
+    abstract = fields.join_abstract(sections)
     return Record(
         pmid=pmid,
         version=version,
         title=title,
         abstract=abstract,
         abstract_sections=sections,
-        journal=_journal_name(journal, citation),
-        year=_article_year(journal, article),
-        doi=_article_doi(article, pubmed_data),
-        publication_types=_texts(article.find("PublicationTypeList"), "PublicationType"),
-        mesh_terms=_mesh_terms(citation),
-        keywords=_keywords(citation),
-        authors=_authors(article.iterchildren("AuthorList")),
-        language=_first_text(article, "Language"),
-        nct_ids=_nct_ids(article, citation, title, abstract),
-        retractions=_retractions(citation),
+        journal=fields.journal_name(journal, citation),
+        year=fields.article_year(journal, article),
+        doi=fields.article_doi(article, pubmed_data),
+        publication_types=fields.texts(article.find("PublicationTypeList"), "PublicationType"),
+        mesh_terms=fields.mesh_terms(citation),
+        keywords=fields.keywords(citation),
+        authors=fields.authors(article.iterchildren("AuthorList")),
+        **fields.languages(article),
+        nct_ids=fields.nct_ids(article, citation, title, abstract),
+        retractions=fields.retractions(citation),
     )
 
 
@@ -271,10 +271,10 @@ def _book_record(elem: Element) -> Record:
         raise _RecordError("PubmedBookArticle has no BookDocument")
     pmid, version = _pmid(document, elem.tag)
     book = document.find("Book")
-    book_title = _child_text(book, "BookTitle")
-    title = _child_text(document, "ArticleTitle") or book_title
-    sections = _abstract_sections(document.find("Abstract"))
-    abstract = _join_abstract(sections)
+    book_title = fields.child_text(book, "BookTitle")
+    title = fields.child_text(document, "ArticleTitle") or book_title
+    sections = fields.abstract_sections(document.find("Abstract"))
+    abstract = fields.join_abstract(sections)
     return Record(
         pmid=pmid,
         version=version,
@@ -282,20 +282,20 @@ def _book_record(elem: Element) -> Record:
         abstract=abstract,
         abstract_sections=sections,
         journal=book_title,
-        year=_date_year(book.find("PubDate")) if book is not None else None,
-        doi=_book_doi(document, elem.find("PubmedBookData")),
-        publication_types=_texts(document, "PublicationType"),
+        year=fields.book_year(document, book),
+        doi=fields.book_doi(document, elem.find("PubmedBookData")),
+        publication_types=fields.texts(document, "PublicationType"),
         mesh_terms=[],
-        keywords=_keywords(document),
-        authors=_authors(document.iterchildren("AuthorList")),
-        language=_first_text(document, "Language"),
-        nct_ids=_dedupe(_NCT.findall(f"{title}\n{abstract or ''}")),
-        retractions=_retractions(document),
+        keywords=fields.keywords(document),
+        authors=fields.authors(document.iterchildren("AuthorList")),
+        **fields.languages(document),
+        nct_ids=fields.dedupe(fields.NCT.findall(f"{title}\n{abstract or ''}")),
+        retractions=fields.retractions(document),
         is_book=True,
     )
 
 
-# --------------------------------------------------------------------------- field groups
+# --------------------------------------------------------------------------- PMID
 
 
 def _pmid(holder: Element, where: str) -> tuple[str, int]:
@@ -312,216 +312,3 @@ def _pmid(holder: Element, where: str) -> tuple[str, int]:
     if not (raw_version.isascii() and raw_version.isdigit()):
         raise _RecordError(f"PMID {text}: Version {raw_version!r} is not an integer", text)
     return text, int(raw_version)
-
-
-def _title(article: Element) -> str:
-    """ArticleTitle; VernacularTitle when NLM left the English title empty."""
-    return _child_text(article, "ArticleTitle") or _child_text(article, "VernacularTitle")
-
-
-def _abstract_sections(abstract: Element | None) -> list[AbstractSection]:
-    if abstract is None:
-        return []
-    sections = []
-    for part in abstract.iterchildren("AbstractText"):
-        text = _text(part)
-        label = " ".join((part.get("Label") or "").split())
-        if text or label:
-            sections.append(AbstractSection(label=label, text=text))
-    return sections
-
-
-def _join_abstract(sections: list[AbstractSection]) -> str | None:
-    """Sections as ``LABEL: text`` lines, so screening sees the structure too."""
-    if not sections:
-        return None
-    lines = [f"{s.label}: {s.text}" if s.label else s.text for s in sections]
-    return "\n".join(lines)
-
-
-def _journal_name(journal: Element | None, citation: Element) -> str:
-    if journal is not None:
-        name = _child_text(journal, "Title") or _child_text(journal, "ISOAbbreviation")
-        if name:
-            return name
-    info = citation.find("MedlineJournalInfo")
-    return _child_text(info, "MedlineTA") if info is not None else ""
-
-
-def _article_year(journal: Element | None, article: Element) -> int | None:
-    """Issue date first (what citations show); the electronic date only as a fallback."""
-    if journal is not None:
-        issue = journal.find("JournalIssue")
-        if issue is not None:
-            year = _date_year(issue.find("PubDate"))
-            if year is not None:
-                return year
-    for article_date in article.iterchildren("ArticleDate"):
-        year = _date_year(article_date)
-        if year is not None:
-            return year
-    return None
-
-
-def _date_year(date: Element | None) -> int | None:
-    """Year of a PubDate-like element: its Year, else the first 4-digit year of MedlineDate."""
-    if date is None:
-        return None
-    for tag in ("Year", "MedlineDate"):
-        match = _YEAR.search(_child_text(date, tag))
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _article_doi(article: Element, pubmed_data: Element | None) -> str | None:
-    for location in article.iterchildren("ELocationID"):
-        if location.get("EIdType") == "doi" and location.get("ValidYN", "Y") != "N":
-            doi = _text(location)
-            if doi:
-                return doi
-    if pubmed_data is not None:
-        return _doi_from_ids(pubmed_data.find("ArticleIdList"))
-    return None
-
-
-def _book_doi(document: Element, book_data: Element | None) -> str | None:
-    doi = _doi_from_ids(document.find("ArticleIdList"))
-    if doi is None and book_data is not None:
-        doi = _doi_from_ids(book_data.find("ArticleIdList"))
-    return doi
-
-
-def _doi_from_ids(id_list: Element | None) -> str | None:
-    if id_list is None:
-        return None
-    for article_id in id_list.iterchildren("ArticleId"):
-        if article_id.get("IdType") == "doi":
-            doi = _text(article_id)
-            if doi:
-                return doi
-    return None
-
-
-def _mesh_terms(citation: Element) -> list[str]:
-    headings = citation.find("MeshHeadingList")
-    if headings is None:
-        return []
-    terms = []
-    for heading in headings.iterchildren("MeshHeading"):
-        descriptor = heading.find("DescriptorName")
-        if descriptor is not None:
-            term = _text(descriptor)
-            if term:
-                terms.append(term)
-    return terms
-
-
-def _keywords(holder: Element) -> list[str]:
-    """Keywords of every KeywordList (NLM and author-supplied), in document order."""
-    keywords: list[str] = []
-    for keyword_list in holder.iterchildren("KeywordList"):
-        keywords.extend(_texts(keyword_list, "Keyword"))
-    return keywords
-
-
-def _authors(author_lists: Iterable[Element]) -> list[str]:
-    """``Last, Fore`` per author; editors' lists and names flagged invalid are left out.
-
-    ValidYN="N" marks a name NLM keeps only to record a correction; it is not an author.
-    """
-    names: list[str] = []
-    for author_list in author_lists:
-        if author_list.get("Type", "authors") != "authors":
-            continue
-        for author in author_list.iterchildren("Author"):
-            if author.get("ValidYN") == "N":
-                continue
-            name = _author_name(author)
-            if name:
-                names.append(name)
-    return names
-
-
-def _author_name(author: Element) -> str:
-    collective = _child_text(author, "CollectiveName")
-    if collective:
-        return collective
-    last = _child_text(author, "LastName")
-    first = _child_text(author, "ForeName") or _child_text(author, "Initials")
-    if last and first:
-        return f"{last}, {first}"
-    return last or first
-
-
-def _nct_ids(article: Element, citation: Element, title: str, abstract: str | None) -> list[str]:
-    """ClinicalTrials.gov ids registered for this record.
-
-    Taken from the DataBankList, OtherID and the record's own title and
-    abstract; never from its reference list, whose trials belong to other papers.
-    """
-    found: list[str] = []
-    banks = article.find("DataBankList")
-    if banks is not None:
-        for bank in banks.iterchildren("DataBank"):
-            if _child_text(bank, "DataBankName").lower() != "clinicaltrials.gov":
-                continue
-            accessions = bank.find("AccessionNumberList")
-            if accessions is not None:
-                for number in _texts(accessions, "AccessionNumber"):
-                    found.extend(_NCT.findall(number.upper()))
-    for other in citation.iterchildren("OtherID"):
-        found.extend(_NCT.findall(_text(other)))
-    found.extend(_NCT.findall(f"{title}\n{abstract or ''}"))
-    return _dedupe(found)
-
-
-def _retractions(holder: Element) -> list[RetractionLink]:
-    comments = holder.find("CommentsCorrectionsList")
-    if comments is None:
-        return []
-    links = []
-    for link in comments.iterchildren("CommentsCorrections"):
-        ref_type = link.get("RefType", "")
-        if ref_type not in _RETRACTION_TYPES:
-            continue
-        pmid = _child_text(link, "PMID") or None
-        links.append(
-            RetractionLink(ref_type=ref_type, pmid=pmid, source=_child_text(link, "RefSource"))
-        )
-    return links
-
-
-# --------------------------------------------------------------------------- text helpers
-
-
-def _text(elem: Element) -> str:
-    """All text inside an element (inline markup and MathML flattened), whitespace normalised."""
-    if len(elem):
-        return " ".join("".join(elem.itertext()).split())
-    return " ".join((elem.text or "").split())
-
-
-def _child_text(parent: Element | None, tag: str) -> str:
-    if parent is None:
-        return ""
-    child = parent.find(tag)
-    return _text(child) if child is not None else ""
-
-
-def _first_text(parent: Element, tag: str) -> str | None:
-    for child in parent.iterchildren(tag):
-        text = _text(child)
-        if text:
-            return text
-    return None
-
-
-def _texts(parent: Element | None, tag: str) -> list[str]:
-    if parent is None:
-        return []
-    return [text for text in (_text(child) for child in parent.iterchildren(tag)) if text]
-
-
-def _dedupe(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from services.pubmed import parse as parse_module
+from services.pubmed import fields
 from services.pubmed.parse import (
     PubmedXMLError,
     iter_pubmed_xml,
@@ -125,9 +125,9 @@ def test_structured_abstract_and_inline_markup_pubmed4(shared_data: Path) -> Non
     )
     assert record.abstract.count("\n") == 3
     assert "\nCONCLUSIONS: Prediagnostic leucocyte" in record.abstract
-    # <sub>trend</sub>, <sup>2</sup> and the escaped &lt; kept as text, tags gone
-    assert "p trend" not in record.abstract and "ptrend=0.048" in record.abstract
-    assert "linkage disequilibrium r2<0.25)" in record.abstract
+    # <sub>trend</sub>, <sup>2</sup> and the escaped &lt; kept readable, tags gone
+    assert "p_trend=0.048" in record.abstract
+    assert "linkage disequilibrium r²<0.25)" in record.abstract
     assert "<i>" not in record.abstract and "TERT" in record.abstract
     # CopyrightInformation is not part of the abstract text
     assert "BMJ Publishing Group" not in record.abstract
@@ -155,7 +155,7 @@ def test_structured_abstract_and_inline_markup_pubmed4(shared_data: Path) -> Non
     assert record.is_book is False
 
 
-def test_mathml_flattened_to_text_pubmed6(shared_data: Path) -> None:
+def test_mathml_rendered_as_compact_text_pubmed6(shared_data: Path) -> None:
     record = record_from(shared_data / "biopython" / "pubmed6.xml")
     assert record.pmid == "30108519"
     assert record.title == (
@@ -164,7 +164,10 @@ def test_mathml_flattened_to_text_pubmed6(shared_data: Path) -> None:
     )
     assert record.abstract is not None
     assert "mml:" not in record.abstract and "<" not in record.abstract.replace("< ", "")
-    assert "maximal oxygen uptake ( V . O 2 m a x ) 67.6 ± 4.1 ml·kg-1·min-1]" in record.abstract
+    # MathML msub(mover(V, .) O, 2max) without NCBI's layout whitespace; <sup>-1</sup> as ⁻¹
+    assert "maximal oxygen uptake ( VO2max ) 67.6 ± 4.1 ml·kg⁻¹·min⁻¹]" in record.abstract
+    assert "running test for VO2max determination" in record.abstract
+    assert "V . O" not in record.abstract
     assert record.abstract_sections[0].label == ""
     assert "\n" not in record.abstract  # one unlabelled paragraph
     assert record.journal == "Frontiers in physiology"
@@ -182,7 +185,9 @@ def test_collective_name_and_mathml_pubmed7(shared_data: Path) -> None:
     assert record.authors[-1] == "Canadian Respiratory Research Network"
     assert len(record.authors) == 9
     assert record.abstract is not None
-    assert "(1) inhaled He 3 / Xe 129 MRI ventilation" in record.abstract
+    # mmultiscripts with a prescript: the mass number before the element, not after
+    assert "(1) inhaled 3He/129Xe MRI ventilation" in record.abstract
+    assert "ultrashort echo-time 1H MRI proton density" in record.abstract
     assert record.journal == "Journal of medical imaging (Bellingham, Wash.)"
     assert record.doi == "10.1117/1.JMI.5.2.026002"
     assert record.year == 2018
@@ -216,11 +221,23 @@ def test_structured_abstract_and_doi_from_article_id_list(shared_data: Path) -> 
     assert record.authors[:2] == ["Costa-Matos, Luís", "Batista, Paulo"]
 
 
-def test_first_language_and_english_title_over_vernacular(shared_data: Path) -> None:
+def test_every_language_and_english_title_over_vernacular(shared_data: Path) -> None:
     record = record_from(pmid_xml(shared_data, "36987902"))
-    assert record.language == "eng"  # the file lists eng, then nor
+    assert record.languages == ["eng", "nor"]  # the file lists eng, then nor
+    assert record.language == "eng"  # the first, for readers of the single field
     assert record.title.startswith("Patients over 75 years admitted to the National Burn Centre")
     assert record.authors[0] == "Bruserud, Øyvind"
+
+
+def test_record_stored_before_languages_reads_back_with_its_language(shared_data: Path) -> None:
+    record = record_from(pmid_xml(shared_data, "36987902"))
+    stored = record.to_json()
+    assert stored["languages"] == ["eng", "nor"]
+    old = {k: v for k, v in stored.items() if k != "languages"}
+    assert Record.from_json(old).languages == ["eng"]
+    assert Record.from_json({**old, "language": None}).languages == []
+    assert Record.from_json(stored) == record
+    assert list(record.to_export())[11:13] == ["language", "languages"]
 
 
 def test_no_abstract_gives_none(shared_data: Path) -> None:
@@ -331,6 +348,18 @@ def test_medline_databank_nct_ids(medline_items: list) -> None:
 def test_medline_languages(medline_items: list) -> None:
     languages = [i.language for i in medline_items if isinstance(i, Record)]
     assert languages.count("eng") == 586 and languages.count("ita") == 18
+    assert all(i.languages == [i.language] for i in medline_items if isinstance(i, Record))
+
+
+def test_author_suffix_kept_medline(medline_items: list) -> None:
+    """22508830 lists Paul A Bunn with <Suffix>Jr</Suffix>; the file also has a 3rd."""
+    by_pmid = {i.pmid: i for i in medline_items if isinstance(i, Record)}
+    authors = by_pmid["22508830"].authors
+    assert authors[7] == "Bunn, Paul A Jr"
+    assert authors[6] == "Varella-Garcia, Marileila"  # no suffix, nothing added
+    assert len(authors) == 9
+    suffixed = [a for r in by_pmid.values() for a in r.authors if a.endswith(" 3rd")]
+    assert "Carr, Richard 3rd" in suffixed
 
 
 # --------------------------------------------------------------------------- books
@@ -355,7 +384,8 @@ def test_book_chapter_record(shared_data: Path) -> None:
     assert record.pmid == "20301577"
     assert record.title == "CACNA1C-Related Disorders"  # chapter title, <i> flattened
     assert record.journal == "GeneReviews®"
-    assert record.year == 1993  # the book's PubDate
+    # the chapter's own ContributionDate (2006), not the series' PubDate (1993)
+    assert record.year == 2006
     assert record.authors == ["Napolitano, Carlo", "Priori, Silvia G"]
     assert record.publication_types == ["Review"]
     assert record.keywords[0] == "Timothy Syndrome"
@@ -398,6 +428,18 @@ def test_author_initials_when_no_forename(shared_data: Path) -> None:
     text = (shared_data / "biopython" / "pubmed4.xml").read_bytes()
     text = text.replace(b"<ForeName>Ying</ForeName>", b"", 1)
     assert only_record(parse_pubmed_xml(text)).authors[0] == "Bao, Y"
+
+
+def test_author_suffix_after_initials_or_alone(shared_data: Path) -> None:
+    text = (shared_data / "biopython" / "pubmed4.xml").read_bytes()
+    with_suffix = text.replace(
+        b"<Initials>Y</Initials>", b"<Initials>Y</Initials><Suffix>2nd</Suffix>", 1
+    )
+    no_fore = with_suffix.replace(b"<ForeName>Ying</ForeName>", b"", 1)
+    assert only_record(parse_pubmed_xml(with_suffix)).authors[0] == "Bao, Ying 2nd"
+    assert only_record(parse_pubmed_xml(no_fore)).authors[0] == "Bao, Y 2nd"
+    bare = no_fore.replace(b"<Initials>Y</Initials>", b"", 1)
+    assert only_record(parse_pubmed_xml(bare)).authors[0] == "Bao 2nd"
 
 
 def test_retraction_links(shared_data: Path) -> None:
@@ -469,14 +511,14 @@ def test_missing_pmid_is_quarantined(shared_data: Path) -> None:
 def test_exception_while_extracting_a_field_is_quarantined(
     shared_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_mesh_terms = parse_module._mesh_terms
+    real_mesh_terms = fields.mesh_terms
 
     def failing_for_one(citation: Any) -> list[str]:
         if citation.findtext("PMID") == "23657305":
             raise KeyError("boom")
         return real_mesh_terms(citation)
 
-    monkeypatch.setattr(parse_module, "_mesh_terms", failing_for_one)
+    monkeypatch.setattr(fields, "mesh_terms", failing_for_one)
     items = parse_pubmed_xml(article_set(*three_real_articles(shared_data)))
     assert [type(i).__name__ for i in items] == ["Record", "Quarantined", "Record"]
     bad = items[1]
