@@ -140,8 +140,15 @@ class Record:
         return {name: data[name] for name in EXPORT_FIELDS}
 
     def to_json(self) -> dict[str, Any]:
-        """Everything, for storage; round-trips through ``Record.from_json``."""
-        return asdict(self)
+        """Everything, for storage; round-trips through ``Record.from_json``.
+
+        ``languages`` is stored only when it says more than ``language`` (several
+        languages), so a record stored before it existed keeps its content hash and is not
+        taken for revised, and re-screened and alerted on, merely because the parser grew."""
+        data = asdict(self)
+        if data["languages"] == ([self.language] if self.language else []):
+            del data["languages"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:

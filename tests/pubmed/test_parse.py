@@ -240,6 +240,17 @@ def test_record_stored_before_languages_reads_back_with_its_language(shared_data
     assert list(record.to_export())[11:13] == ["language", "languages"]
 
 
+def test_a_one_language_record_is_stored_as_before(shared_data: Path) -> None:
+    """Its stored JSON, and so its content hash, is what it was before ``languages``: a
+    re-fetch of an unchanged record must not count as a revision."""
+    record = record_from(pmid_xml(shared_data, "38914053"))
+    assert record.languages == [record.language] and record.language
+    stored = record.to_json()
+    assert "languages" not in stored
+    assert Record.from_json(stored) == record
+    assert record.to_export()["languages"] == [record.language]
+
+
 def test_no_abstract_gives_none(shared_data: Path) -> None:
     record = record_from(pmid_xml(shared_data, "11618220"))
     assert record.abstract is None
