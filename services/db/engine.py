@@ -65,6 +65,20 @@ def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; DatabaseError naming the setting when it is not a database URL."""
+    example = "sqlite:///./livescreen.db or postgresql+psycopg://user@host:5432/db"
+    try:
+        backend = sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError:
+        raise DatabaseError(
+            f"LIVESCREEN_DATABASE_URL {redact_loosely(url)!r} is not a database URL; use for "
+            f"example {example}"
+        ) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"LIVESCREEN_DATABASE_URL names {backend!r}; livescreen runs on SQLite or "
+            f"PostgreSQL, e.g. {example}"
+        )
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
@@ -88,6 +102,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def redact_loosely(text: str) -> str:
+    """``text`` with anything between ``://`` and ``@`` (a password) hidden, for bad URLs."""
+    head, sep, rest = text.partition("://")
+    return f"{head}{sep}***@{rest.split('@', 1)[1]}" if sep and "@" in rest else text
+
+
 def redact(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
@@ -104,7 +124,7 @@ def migrate(engine: Engine) -> None:
     with _migrate_lock:
         try:
             command.upgrade(alembic_config(engine), "head")
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DBAPIError as exc:  # unreachable, refused, or not a database at all
             raise DatabaseError(
                 f"database {redact(str(engine.url))}: cannot migrate: {str(exc).splitlines()[0]}"
             ) from exc

@@ -115,13 +115,29 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line number, record, error) per non-blank line; one bad line never stops the rest."""
+    """(line number, record, error) per non-blank line; one bad line never stops the rest.
+
+    Lines are decoded one by one as UTF-8 (a byte-order mark before the first is
+    dropped), so a Latin-1 or binary line is reported by its number and the valid lines
+    after it are still read.
+    """
     try:
-        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        handle = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc.strerror}") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield (
+                    number,
+                    None,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                )
+                continue
             if not line.strip():
                 continue
             try:
