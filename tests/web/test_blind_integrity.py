@@ -17,26 +17,16 @@ import httpx
 
 from tests.web import factories as f
 from tests.web.conftest import Env
+from tests.web.test_api import setup_review
 from tests.web.test_auth import sign_in
 
 Client = Callable[..., httpx.Client]
 API = "/api/v1/reviews/micro"
 
 
-def dual_blind(env: Env, n: int = 1) -> dict[str, Any]:
-    proto = f.protocol(screening="dual", blind=True)
-    env.add_protocol(proto)
-    with env.session() as s:
-        rev = f.review(s, proto)
-        recs = f.records(s, rev, n)
-        tokens = {
-            "alice": f.user(s, "alice"),
-            "bob": f.user(s, "bob"),
-            "carol": f.user(s, "carol", "resolver"),
-            "dave": f.user(s, "dave", "resolver"),
-        }
-        s.commit()
-        return {"ids": [r.id for r in recs], **tokens}
+def dual_blind(env: Env) -> dict[str, Any]:
+    """One record, reviewers alice and bob, resolver carol, admin root (a resolver too)."""
+    return setup_review(env, n=1, screening="dual", blind=True)
 
 
 def decide(client: httpx.Client, rid: int, decision: str) -> httpx.Response:
@@ -110,7 +100,7 @@ def test_a_resolver_who_screened_a_record_is_blind_to_it_and_cannot_resolve_it(
     env: Env, client_for: Client
 ) -> None:
     w = dual_blind(env)
-    alice, carol, dave = client_for(w["alice"]), client_for(w["carol"]), client_for(w["dave"])
+    alice, carol, root = client_for(w["alice"]), client_for(w["carol"]), client_for(w["root"])
     rid = w["ids"][0]
     alice.post(f"{API}/next")
     decide(alice, rid, "include")
@@ -131,9 +121,9 @@ def test_a_resolver_who_screened_a_record_is_blind_to_it_and_cannot_resolve_it(
     page = sign_in(client_for(), w["carol"]).get("/reviews/micro/conflicts")
     assert page.status_code == 200 and 'id="no-conflicts"' in page.text
 
-    # another resolver, who screened nothing, sees the conflict and settles it
-    assert [c["id"] for c in dave.get(f"{API}/conflicts").json()] == [rid]
-    r = dave.post(f"{API}/records/{rid}/resolution", json={"decision": "include"})
+    # an admin (a resolver too) who screened nothing sees the conflict and settles it
+    assert [c["id"] for c in root.get(f"{API}/conflicts").json()] == [rid]
+    r = root.post(f"{API}/records/{rid}/resolution", json={"decision": "include"})
     assert r.status_code == 201
 
 
