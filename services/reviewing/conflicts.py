@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from services.alerts.events import raise_human_include
 from services.db.models import Record
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
 from services.reviewing.errors import InvalidDecision, StateConflict
@@ -80,6 +81,10 @@ def resolve(
             session.flush()
     except sa.exc.IntegrityError:
         raise StateConflict(f"record {record_id} was resolved by someone else just now") from None
+    if decision == "include":
+        raise_human_include(
+            session=session, review_id=review_id, record_id=record_id, how="a resolver"
+        )
     return row
 
 

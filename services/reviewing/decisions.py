@@ -9,11 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from services.alerts.events import raise_human_include
 from services.db.dialect import prebuilt
 from services.db.models import ReviewRecord, utcnow
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
 from services.reviewing.claims import claim_of
 from services.reviewing.errors import InvalidDecision, NotClaimed, StateConflict
+from services.reviewing.status import record_status
 
 
 def validate_decision(decision: str, reasons: Sequence[str], criteria: Sequence[str]) -> None:
@@ -89,6 +91,18 @@ def record_decision(
         conn.execute(
             _mark_conflict_stmt(),
             {"review": review_id, "record": record_id, "required": required, "now": now},
+        )
+    if decision == "include" and (
+        record_status(session=session, review_id=review_id, record_id=record_id, required=required)
+        == "included"
+    ):
+        # the outbox row goes in this same transaction: the alert exists iff the include does
+        raise_human_include(
+            session=session,
+            review_id=review_id,
+            record_id=record_id,
+            how="agreement of reviewers" if required > 1 else "a reviewer",
+            now=now,
         )
     return row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import services.db.alerts  # noqa: F401
 import services.db.models  # noqa: F401  (registers the tables)
 import services.db.reviewing  # noqa: F401
 
