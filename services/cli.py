@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         web_commands.register(sub)
+    from services.alerts import commands as alert_commands
+
+    alert_commands.register(sub)
     return parser
 
 

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import services.db.models  # noqa: F401
 import services.db.alerts  # noqa: F401
+import services.db.models  # noqa: F401
 import services.db.reviewing  # noqa: F401
 from services.db.engine import make_engine, migrate
 
