@@ -7,6 +7,7 @@ changed protocol or a revised record is screened again and old verdicts stay.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +43,39 @@ def check_record(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+@dataclass
+class ScreenOutcome:
+    """What a screening step did; a sweep stores it so unscreened records are never silent."""
+
+    screened: int = 0
+    unscreened: int = 0  # the review's records still without a current screening
+    error: str | None = None
+
+
+def _pending(review: Review, protocol: Protocol) -> Any:
+    """Records of the review with no screening for this protocol version and content."""
+    already = (
+        sa.select(col(Screening.id))
+        .where(
+            col(Screening.review_id) == review.id,
+            col(Screening.record_id) == col(Record.id),
+            col(Screening.protocol_version) == protocol.version,
+            col(Screening.content_hash) == col(Record.content_hash),
+        )
+        .exists()
+    )
+    return (
+        sa.select(Record)
+        .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
+        .where(col(ReviewRecord.review_id) == review.id, ~already)
+    )
+
+
+def count_unscreened(*, session: Session, review: Review, protocol: Protocol) -> int:
+    query = _pending(review, protocol).with_only_columns(sa.func.count())
+    return int(session.execute(query).scalar_one())
+
+
 def screen_pending(
     *,
     session: Session,
@@ -49,26 +83,21 @@ def screen_pending(
     protocol: Protocol,
     screener: Screener,
     batch_size: int = 500,
-) -> int:
-    """Screen the review's records that have no screening for this protocol and content yet."""
+) -> ScreenOutcome:
+    """Screen the review's records that have no screening for this protocol and content yet.
+
+    A record the screener cannot handle is skipped with its reason (it stays unscreened
+    and is counted) instead of stopping the records after it.
+    """
     assert review.id is not None
-    screened = 0
+    outcome = ScreenOutcome()
+    failures: list[str] = []
+    last_id = 0
     while True:
-        already = (
-            sa.select(col(Screening.id))
-            .where(
-                col(Screening.review_id) == review.id,
-                col(Screening.record_id) == col(Record.id),
-                col(Screening.protocol_version) == protocol.version,
-                col(Screening.content_hash) == col(Record.content_hash),
-            )
-            .exists()
-        )
         rows = (
             session.execute(
-                sa.select(Record)
-                .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
-                .where(col(ReviewRecord.review_id) == review.id, ~already)
+                _pending(review, protocol)
+                .where(col(Record.id) > last_id)
                 .order_by(col(Record.id))
                 .limit(batch_size)
             )
@@ -76,12 +105,17 @@ def screen_pending(
             .all()
         )
         if not rows:
-            return screened
+            break
+        last_id = rows[-1].id or last_id
         now = utcnow()
         priorities: list[dict[str, Any]] = []
         for row in rows:
             data = {name: row.data.get(name) for name in EXPORT_FIELDS}
-            result = screener.screen(data)
+            try:
+                result = screener.screen(data)
+            except Exception as exc:  # one record's fault is reported, never the batch's
+                failures.append(f"PMID {row.pmid}: {exc.__class__.__name__}: {exc}")
+                continue
             priorities.append({"rid": row.id, "p": result.p_include})
             session.add(
                 Screening(
@@ -97,7 +131,12 @@ def screen_pending(
             )
         set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
-        screened += len(rows)
+        outcome.screened += len(priorities)
+    outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
+    if failures:
+        shown = "; ".join(failures[:3]) + ("; ..." if len(failures) > 3 else "")
+        outcome.error = f"{len(failures)} record(s) could not be screened: {shown}"
+    return outcome
 
 
 def set_priorities(*, session: Session, review_id: int, priorities: list[dict[str, Any]]) -> None:

@@ -4,48 +4,59 @@ Why it is shaped like this:
 - PubMed returns at most ``esearch_limit`` (9,999) records of one search, so a
   window holding more is split by dates until every part fits.
 - The first sweep is full; later ones search records entered (edat) or revised
-  (mdat) since the last successful sweep, overlapping it by a day.
+  (mdat) since the last successful sweep, overlapping it by a day (``resume.py``).
 - Every batch commits with the sweep's counters and heartbeat, so a killed sweep
   loses at most one batch; run again, it resumes the same sweep row and skips the
   PMIDs it already stored.
+- Nothing is lost and nothing is hidden: a body that breaks is split until the bad
+  record stands alone (``fetch.py``); what esearch listed and no efetch returned
+  becomes a gap that the next sweeps ask for again (``gaps.py``); and a sweep that
+  ends with gaps or unscreened records says so in its state, ``succeeded_with_gaps``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.db.engine import session_scope
 from services.db.models import Sweep, utcnow
 from services.errors import SweepError
 from services.protocols import Protocol
 from services.pubmed.client import EutilsClient, EutilsError
-from services.pubmed.parse import PubmedXMLError, iter_pubmed_xml
-from services.records import Deletion, Quarantined
-from services.records import Record as ParsedRecord
 from services.settings import Settings
 
-from . import store
-from .status import last_successful_sweep
-from .windows import EARLIEST, Window, format_day, parse_day
+from . import gaps, store
+from .fetch import Batch, read_batch
+from .resume import claim_sweep, plan_sweep, windows_of
+from .screen import ScreenOutcome
+from .windows import Window, format_day
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (records processed, records found so far)
-UNFINISHED = ("running", "interrupted")
-
-
-@dataclass
-class SweepPlan:
-    full: bool
-    windows: list[Window]
+ScreenStep = Callable[[], ScreenOutcome]
+SUCCEEDED, WITH_GAPS, FAILED = "succeeded", "succeeded_with_gaps", "failed"
+COUNTS = (
+    "found",
+    "fetched",
+    "new",
+    "updated",
+    "unchanged",
+    "deleted",
+    "missing",
+    "quarantined",
+    "given_up",
+    "recovered",
+    "screened",
+    "unscreened",
+    "requests",
+)
 
 
 @dataclass
@@ -55,6 +66,8 @@ class SweepResult:
     counts: dict[str, int]
     error: str | None = None
     changed_ids: list[int] = field(default_factory=list)
+    screen_error: str | None = None
+    gaps: list[dict[str, object]] = field(default_factory=list)  # the review's, at the end
 
     def summary(self, slug: str) -> str:
         c = self.counts
@@ -62,27 +75,23 @@ class SweepResult:
         body = (
             f"{c['found']} found, {c['fetched']} fetched, {c['new']} new, {c['updated']} updated, "
             f"{c['unchanged']} unchanged, {c['missing']} missing, {c['quarantined']} quarantined, "
-            f"{c['requests']} requests"
+            f"{c['given_up']} given up, {c['recovered']} recovered, {c['screened']} screened, "
+            f"{c['unscreened']} unscreened, {c['requests']} requests"
         )
-        return f"{head}: {body}" + (f"; error: {self.error}" if self.error else "")
-
-
-def plan_sweep(
-    *,
-    last_success: Sweep | None,
-    full: bool,
-    mindate: str | None,
-    maxdate: str | None,
-    today: date,
-) -> SweepPlan:
-    """Full on first use or on request; otherwise new and revised records since the last success."""
-    end = parse_day(maxdate) if maxdate else today
-    if full or last_success is None:
-        start = parse_day(mindate) if mindate else EARLIEST
-        return SweepPlan(True, [Window(start, end, "edat")])
-    start = parse_day(mindate) if mindate else parse_day(last_success.maxdate) - timedelta(days=1)
-    start = min(start, end)
-    return SweepPlan(False, [Window(start, end, "edat"), Window(start, end, "mdat")])
+        text = f"{head}: {body}"
+        if self.gaps:
+            by_kind: dict[str, list[str]] = {}
+            for gap in self.gaps:
+                label = f"{gap['kind']}{' (given up)' if gap['state'] == 'given_up' else ''}"
+                by_kind.setdefault(label, []).append(str(gap["pmid"]))
+            listed = "; ".join(
+                f"{kind} {', '.join(p[:10])}{', ...' if len(p) > 10 else ''}"
+                for kind, p in by_kind.items()
+            )
+            text += f"; gaps: {listed} (livescreen status lists the reasons)"
+        if self.screen_error:
+            text += f"; screening: {self.screen_error}"
+        return text + (f"; error: {self.error}" if self.error else "")
 
 
 class _Sweeper:
@@ -105,16 +114,17 @@ class _Sweeper:
         self.settings = settings
         self.sweep_id = sweep_id
         self.review_id = review_id
-        self.done = done  # PMIDs stored (or given up on) by this sweep
+        self.done = done  # PMIDs stored (or recorded as gaps) by this sweep
         self.found: set[str] = set(done)
         self.progress = progress
         self.errors: list[str] = []
         self.changed_ids: list[int] = []
         self.requests_at_start = client.requests_made
 
-    def run(self, windows: Sequence[Window]) -> None:
+    def run(self, windows: Sequence[Window], *, retry_given_up: bool) -> None:
         for window in windows:
             self.sweep_window(window)
+        self.retry_gaps(include_given_up=retry_given_up)
 
     def sweep_window(self, window: Window) -> None:
         limit = self.settings.esearch_limit
@@ -157,70 +167,100 @@ class _Sweeper:
                 expected = todo[start : start + size]
                 self.store_batch(self.client.efetch_ids(expected), expected)
 
+    def retry_gaps(self, *, include_given_up: bool) -> None:
+        """Ask once more for the gaps earlier sweeps left (not already handled by this one)."""
+        with session_scope(self.sessions) as session:
+            pmids = gaps.gaps_to_retry(
+                session=session, review_id=self.review_id, include_given_up=include_given_up
+            )
+        todo = [pmid for pmid in pmids if pmid not in self.done]
+        if todo:
+            log.info("asking again for %d PMIDs earlier sweeps could not store", len(todo))
+        size = self.settings.efetch_batch_size
+        for start in range(0, len(todo), size):
+            expected = todo[start : start + size]
+            self.store_batch(self.client.efetch_ids(expected), expected, retry_missing=False)
+
     def store_batch(self, body: bytes, expected: list[str], retry_missing: bool = True) -> None:
-        records: list[ParsedRecord] = []
-        problems: list[Quarantined] = []
-        deletions: list[str] = []
-        try:
-            for item in iter_pubmed_xml(body):
-                if isinstance(item, ParsedRecord):
-                    records.append(item)
-                elif isinstance(item, Quarantined):
-                    problems.append(item)
-                elif isinstance(item, Deletion):
-                    deletions.append(item.pmid)
-        except PubmedXMLError as exc:
-            # The client already retried truncated bodies; keep what parsed, refetch the rest.
-            log.warning("batch parse stopped early: %s", exc)
-        returned = {r.pmid for r in records} | {p.pmid for p in problems if p.pmid} | set(deletions)
-        missing = [pmid for pmid in expected if pmid not in returned]
+        """Store one efetch answer; every PMID of ``expected`` ends stored or a recorded gap."""
+        batch = read_batch(body, expected, self.client.efetch_ids)
         wanted = set(expected)
-        unmatched = [p for p in problems if p.pmid not in wanted]
-        if missing and len(unmatched) >= len(missing):
-            # Quarantined records whose PMID could not be read stand for the missing ones;
-            # their XML is kept, so nothing is lost and refetching would only repeat them.
-            self.done.update(missing)
-            missing = []
+        found_gaps = gaps.pair_unreadable(batch, wanted)
+        if batch.missing and retry_missing:
+            # PubMed sometimes leaves records out of one answer; ask for those once more.
+            again = read_batch(
+                self.client.efetch_ids(batch.missing), batch.missing, self.client.efetch_ids
+            )
+            batch.missing = []
+            batch.add(again)
+        found_gaps += gaps.gaps_of_batch(batch, wanted)
         with session_scope(self.sessions) as session:
             outcome = store.store_records(
-                session=session, records=records, review_id=self.review_id, sweep_id=self.sweep_id
+                session=session,
+                records=batch.records,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
             )
-            deleted = store.mark_deleted(session=session, pmids=deletions) if deletions else 0
-            for problem in problems:
-                store.record_problem(
-                    session=session,
-                    sweep_id=self.sweep_id,
-                    pmid=problem.pmid,
-                    kind="quarantined",
-                    reason=problem.reason,
-                    xml=problem.xml,
-                )
-            if not (missing and retry_missing):
-                for pmid in missing:
-                    store.record_problem(
-                        session=session,
-                        sweep_id=self.sweep_id,
-                        pmid=pmid,
-                        kind="missing",
-                        reason="listed by esearch but not returned by efetch",
-                    )
+            deleted = store.mark_deleted(session=session, pmids=batch.deletions)
+            self._record_problems(session, batch)
+            recovered = gaps.resolve_gaps(
+                session=session,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
+                pmids=outcome.stored_pmids | set(batch.deletions),
+            )
+            given_up = gaps.note_gaps(
+                session=session,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
+                gaps=found_gaps,
+                limit=self.settings.gap_attempts,
+            )
             self._bump(
                 session,
-                fetched=len(records),
+                fetched=len(batch.records),
                 new=outcome.counts["new"],
                 updated=outcome.counts["updated"],
                 unchanged=outcome.counts["unchanged"],
                 deleted=deleted,
-                quarantined=len(problems),
-                missing=0 if retry_missing else len(missing),
+                quarantined=len(batch.problems) + len(batch.broken),
+                missing=len(batch.missing),
+                given_up=given_up,
+                recovered=recovered,
             )
         self.changed_ids.extend(outcome.changed_ids)
-        self.done.update(returned)
-        if missing and retry_missing:
-            self.store_batch(self.client.efetch_ids(missing), missing, retry_missing=False)
-        elif missing:
-            self.done.update(missing)
+        self.done.update(expected)
+        self.done.update(batch.returned())
         self._report_progress()
+
+    def _record_problems(self, session: Session, batch: Batch) -> None:
+        """This sweep's own account of what it could not store, with the bytes to look at."""
+        for problem in batch.problems:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=problem.pmid,
+                kind="quarantined",
+                reason=problem.reason,
+                xml=problem.xml,
+            )
+        for broken in batch.broken:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=broken.pmid,
+                kind="quarantined",
+                reason=broken.reason,
+                raw=broken.raw,
+            )
+        for pmid in batch.missing:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=pmid,
+                kind="missing",
+                reason=gaps.MISSING_REASON,
+            )
 
     def _bump(self, session: Session, **deltas: int) -> None:
         sweep = session.get(Sweep, self.sweep_id)
@@ -238,93 +278,6 @@ class _Sweeper:
             self.progress(len(self.done & self.found), len(self.found))
 
 
-def current_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_alive(owner: str) -> bool:
-    """False only when the owner is a process on this host that no longer exists.
-
-    A sweep killed with SIGKILL cannot mark itself; this lets the next run on the
-    same machine resume it at once instead of waiting for the heartbeat to age.
-    """
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _claim_sweep(
-    session: Session,
-    *,
-    review_id: int,
-    plan_args: dict[str, object],
-    stale_after: timedelta,
-    today: date,
-    explicit: bool,
-) -> tuple[Sweep, bool]:
-    """Resume an interrupted sweep of this review, or open a new one; refuse a live duplicate."""
-    unfinished = session.exec(
-        select(Sweep)
-        .where(Sweep.review_id == review_id, col(Sweep.state).in_(UNFINISHED))
-        .order_by(col(Sweep.id).desc())
-    ).first()
-    if unfinished is not None:
-        heartbeat = unfinished.heartbeat_at
-        if heartbeat.tzinfo is None:  # SQLite returns naive datetimes
-            heartbeat = heartbeat.replace(tzinfo=utcnow().tzinfo)
-        live = (
-            unfinished.state == "running"
-            and utcnow() - heartbeat < stale_after
-            and owner_alive(unfinished.owner)
-        )
-        if live:
-            raise SweepError(
-                f"sweep {unfinished.id} of this review is still running "
-                f"(last heartbeat {heartbeat.isoformat(timespec='seconds')})"
-            )
-        if not explicit:
-            unfinished.state = "running"
-            unfinished.owner = current_owner()
-            unfinished.heartbeat_at = utcnow()
-            session.add(unfinished)
-            session.flush()
-            return unfinished, True
-        unfinished.state = "abandoned"
-        unfinished.finished_at = utcnow()
-        session.add(unfinished)
-    plan = plan_sweep(
-        last_success=last_successful_sweep(session=session, review_id=review_id),
-        today=today,
-        **plan_args,  # type: ignore[arg-type]
-    )
-    window = plan.windows[0]
-    sweep = Sweep(
-        review_id=review_id,
-        state="running",
-        full=plan.full,
-        mindate=window.mindate,
-        maxdate=window.maxdate,
-        owner=current_owner(),
-    )
-    session.add(sweep)
-    session.flush()
-    return sweep, False
-
-
-def windows_of(sweep: Sweep) -> list[Window]:
-    start, end = parse_day(sweep.mindate), parse_day(sweep.maxdate)
-    if sweep.full:
-        return [Window(start, end, "edat")]
-    return [Window(start, end, "edat"), Window(start, end, "mdat")]
-
-
 def run_sweep(
     *,
     sessions: sessionmaker[Session],
@@ -334,17 +287,24 @@ def run_sweep(
     full: bool = False,
     mindate: str | None = None,
     maxdate: str | None = None,
+    retry_gaps: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
+    screen: ScreenStep | None = None,
     stale_after: timedelta = timedelta(minutes=5),
 ) -> SweepResult:
-    """Sweep one review; raises SweepError with a one-line reason when it cannot complete."""
+    """Sweep one review; raises SweepError with a one-line reason when it cannot complete.
+
+    Open gaps of earlier sweeps are asked for again; ``retry_gaps`` asks for the
+    given-up ones too. ``screen`` runs before the sweep is finished (also after a
+    failure, since the records kept count), and its outcome is part of the state.
+    """
     today = today or date.today()
     with session_scope(sessions) as session:
         review = store.ensure_review(session=session, protocol=protocol)
         assert review.id is not None
         review_id = review.id
-        sweep, resumed = _claim_sweep(
+        sweep, resumed = claim_sweep(
             session,
             review_id=review_id,
             plan_args={"full": full, "mindate": mindate, "maxdate": maxdate},
@@ -354,60 +314,78 @@ def run_sweep(
         )
         assert sweep.id is not None
         sweep_id = sweep.id
-        done = (
-            store.pmids_seen_by_sweep(session=session, review_id=review_id, sweep_id=sweep_id)
-            if resumed
-            else set()
-        )
+        done: set[str] = set()
+        if resumed:
+            done = store.pmids_seen_by_sweep(
+                session=session, review_id=review_id, sweep_id=sweep_id
+            ) | gaps.pmids_noted_by_sweep(session=session, review_id=review_id, sweep_id=sweep_id)
         windows = windows_of(sweep)
     if resumed:
-        log.info("resuming sweep %d (%d records already stored)", sweep_id, len(done))
+        log.info("resuming sweep %d (%d records already handled)", sweep_id, len(done))
     sweeper = _Sweeper(sessions, client, protocol, settings, sweep_id, review_id, done, progress)
     try:
-        sweeper.run(windows)
+        sweeper.run(windows, retry_given_up=retry_gaps)
     except KeyboardInterrupt:
-        _finish(sessions, sweeper, "interrupted", "interrupted by the user")
+        _finish(sessions, sweeper, "interrupted", "interrupted by the user", None)
         raise
     except (EutilsError, OSError) as exc:
         reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
-        result = _finish(sessions, sweeper, "failed", reason)
+        _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} failed: {reason}") from exc
     except Exception as exc:
-        _finish(sessions, sweeper, "failed", f"{exc.__class__.__name__}: {exc}".splitlines()[0])
+        reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+        _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise
     error = "; ".join(sweeper.errors) or None
-    result = _finish(sessions, sweeper, "failed" if error else "succeeded", error)
+    result = _finish(sessions, sweeper, FAILED if error else None, error, _screen(screen))
     if error:
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} incomplete: {error}")
     return result
 
 
+def _screen(screen: ScreenStep | None) -> ScreenOutcome | None:
+    return screen() if screen is not None else None
+
+
 def _finish(
-    sessions: sessionmaker[Session], sweeper: _Sweeper, state: str, error: str | None
+    sessions: sessionmaker[Session],
+    sweeper: _Sweeper,
+    state: str | None,
+    error: str | None,
+    screening: ScreenOutcome | None,
 ) -> SweepResult:
+    """Close the sweep row; ``state`` None means it completed: succeeded, with gaps or not."""
     with session_scope(sessions) as session:
         sweeper._bump(session)
         sweep = session.get(Sweep, sweeper.sweep_id)
         assert sweep is not None
+        if screening is not None:
+            sweep.screened += screening.screened
+            sweep.unscreened = screening.unscreened
+            sweep.screen_error = screening.error
+        open_gaps = gaps.review_gaps(session=session, review_id=sweeper.review_id)
+        if state is None:
+            # Quarantined records whose PMID could not be read are not gaps (nothing to ask
+            # for) but are still this sweep's loss, so they count too.
+            with_gaps = bool(
+                open_gaps or sweep.quarantined or sweep.unscreened or sweep.screen_error
+            )
+            state = WITH_GAPS if with_gaps else SUCCEEDED
         sweep.state = state
         sweep.error = error
         sweep.finished_at = utcnow()
         session.add(sweep)
-        counts = {
-            key: int(getattr(sweep, key))
-            for key in (
-                "found",
-                "fetched",
-                "new",
-                "updated",
-                "unchanged",
-                "deleted",
-                "missing",
-                "quarantined",
-                "requests",
-            )
-        }
-    return SweepResult(sweeper.sweep_id, state, counts, error, list(sweeper.changed_ids))
+        counts = {key: int(getattr(sweep, key)) for key in COUNTS}
+        screen_error = sweep.screen_error
+    return SweepResult(
+        sweeper.sweep_id,
+        state,
+        counts,
+        error,
+        list(sweeper.changed_ids),
+        screen_error,
+        open_gaps,
+    )
 
 
 __all__ = ["SweepResult", "format_day", "plan_sweep", "run_sweep"]
