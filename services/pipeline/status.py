@@ -97,6 +97,15 @@ def last_finished_sweep(*, session: Session, review_id: int) -> Sweep | None:
     ).first()
 
 
+def sweep_health(*, session: Session, review_id: int) -> dict[str, Any]:
+    """The last finished sweep and the current gaps of one review (the dashboard's panel)."""
+    sweep = last_finished_sweep(session=session, review_id=review_id)
+    return {
+        "sweep": sweep_summary(sweep) if sweep else None,
+        "gaps": review_gaps(session=session, review_id=review_id),
+    }
+
+
 def gaps_by_review(*, session: Session) -> dict[str, list[dict[str, Any]]]:
     """Each review's current gaps (missing and quarantined PMIDs with reasons), by slug."""
     return {

@@ -328,3 +328,50 @@ def test_one_record_the_screener_cannot_handle_does_not_stop_the_others(
     assert outcome.error == (
         "1 record(s) could not be screened: PMID 35000002: ValueError: cannot read this record"
     )
+
+
+def test_dashboard_lists_quarantined_and_missing_pmids_with_reasons(
+    database_url: str, fake: FakeEutils, tmp_path: Path
+) -> None:
+    import lxml.html
+
+    from tests.web.factories import user
+    from tests.web.test_auth import sign_in
+
+    for record in synthetic_corpus(4, date(2026, 1, 1)):
+        fake.add(record)
+    fake.add(malformed_record("30000099", edat=date(2026, 1, 2)))
+    fake.drop_pmids(["30000001"])
+    runtime = build_runtime(make_settings(database_url, fake, write_protocol(tmp_path)))
+    try:
+        sweep(runtime)
+        with runtime.sessions() as session:
+            token = user(session, "alice")
+            session.commit()
+        with TestClient(create_app(runtime), follow_redirects=False) as client:
+            page = sign_in(client, token).get("/reviews/test-review")
+        assert page.status_code == 200
+        doc = lxml.html.fromstring(page.text)
+        (last,) = doc.xpath("//*[@id='last-sweep']")
+        assert "succeeded_with_gaps" in last.text_content()
+        rows = [
+            [cell.text_content().strip() for cell in row.xpath("td")]
+            for row in doc.xpath("//section[@id='sweep-gaps']//tr[@class='gap']")
+        ]
+        assert sorted(row[:4] for row in rows) == [
+            ["30000001", "missing", "open", "1"],
+            ["30000099", "quarantined", "open", "1"],
+        ]
+        reasons = {row[0]: row[4] for row in rows}
+        assert reasons["30000001"] == "listed by esearch but not returned by efetch"
+        assert "not well-formed XML" in reasons["30000099"]
+
+        fake.restore_pmids(["30000001"])
+        fake.remove("30000099")
+        fake.add(synthetic_record("30000099", edat=date(2026, 1, 2)))
+        assert sweep(runtime, today=TODAY + timedelta(days=1)).state == "succeeded"
+        with TestClient(create_app(runtime), follow_redirects=False) as client:
+            page = sign_in(client, token).get("/reviews/test-review")
+        assert lxml.html.fromstring(page.text).xpath("//section[@id='sweep-gaps']") == []
+    finally:
+        runtime.close()

@@ -99,11 +99,19 @@ def dashboard(
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
 ) -> Response:
+    from services.pipeline.status import sweep_health  # here: the import lines are in flux
+
     counts = queue.counts(session=session, review_id=ctx.id, required=ctx.required)
     return render(
         request,
         "review.html",
-        {"user": user, "review": ctx, "counts": counts, "resolver": has_role(user, "resolver")},
+        {
+            "user": user,
+            "review": ctx,
+            "counts": counts,
+            "resolver": has_role(user, "resolver"),
+            "sweep_health": sweep_health(session=session, review_id=ctx.id),
+        },
     )
 
 
