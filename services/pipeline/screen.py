@@ -93,42 +93,45 @@ def screen_pending(
     outcome = ScreenOutcome()
     failures: list[str] = []
     last_id = 0
+    table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
     while True:
-        rows = (
-            session.execute(
-                _pending(review, protocol)
-                .where(col(Record.id) > last_id)
-                .order_by(col(Record.id))
-                .limit(batch_size)
+        rows = session.execute(
+            _pending(review, protocol)
+            .with_only_columns(
+                col(Record.id), col(Record.pmid), col(Record.content_hash), col(Record.data)
             )
-            .scalars()
-            .all()
-        )
+            .where(col(Record.id) > last_id)
+            .order_by(col(Record.id))
+            .limit(batch_size)
+        ).all()
         if not rows:
             break
-        last_id = rows[-1].id or last_id
+        last_id = rows[-1][0]
         now = utcnow()
         priorities: list[dict[str, Any]] = []
-        for row in rows:
-            data = {name: row.data.get(name) for name in EXPORT_FIELDS}
+        screenings: list[dict[str, Any]] = []
+        for record_id, pmid, content_hash, stored in rows:
+            data = {name: stored.get(name) for name in EXPORT_FIELDS}
             try:
                 result = screener.screen(data)
             except Exception as exc:  # one record's fault is reported, never the batch's
-                failures.append(f"PMID {row.pmid}: {exc.__class__.__name__}: {exc}")
+                failures.append(f"PMID {pmid}: {exc.__class__.__name__}: {exc}")
                 continue
-            priorities.append({"rid": row.id, "p": result.p_include})
-            session.add(
-                Screening(
-                    review_id=review.id,
-                    record_id=row.id,
-                    protocol_version=protocol.version,
-                    content_hash=row.content_hash,
-                    decision=result.decision,
-                    p_include=result.p_include,
-                    criteria=result.to_json()["criteria"],
-                    created_at=now,
-                )
+            priorities.append({"rid": record_id, "p": result.p_include})
+            screenings.append(
+                {
+                    "review_id": review.id,
+                    "record_id": record_id,
+                    "protocol_version": protocol.version,
+                    "content_hash": content_hash,
+                    "decision": result.decision,
+                    "p_include": result.p_include,
+                    "criteria": result.to_json()["criteria"],
+                    "created_at": now,
+                }
             )
+        if screenings:
+            session.execute(table.insert(), screenings)
         set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
         outcome.screened += len(priorities)

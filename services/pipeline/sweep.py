@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -34,6 +35,7 @@ from services.settings import Settings
 
 from . import gaps, store
 from .fetch import Batch, read_batch
+from .prefetch import Emit, prefetched
 from .resume import claim_sweep, plan_sweep, windows_of
 from .screen import ScreenOutcome
 from .windows import Window, format_day
@@ -41,6 +43,8 @@ from .windows import Window, format_day
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (records processed, records found so far)
 ScreenStep = Callable[[], ScreenOutcome]
+Fetched = tuple[bytes, list[str]]  # an efetch body and the PMIDs it should hold
+PREFETCH_BATCHES = 2  # how far fetching may run ahead of storing
 SUCCEEDED, WITH_GAPS, FAILED = "succeeded", "succeeded_with_gaps", "failed"
 COUNTS = (
     "found",
@@ -116,17 +120,27 @@ class _Sweeper:
         self.review_id = review_id
         self.done = done  # PMIDs stored (or recorded as gaps) by this sweep
         self.found: set[str] = set(done)
+        self.emitted: set[str] = set()  # PMIDs the fetching thread has handed over
+        self.lock = threading.Lock()  # done and found are shared with the fetching thread
         self.progress = progress
         self.errors: list[str] = []
         self.changed_ids: list[int] = []
         self.requests_at_start = client.requests_made
 
     def run(self, windows: Sequence[Window], *, retry_given_up: bool) -> None:
-        for window in windows:
-            self.sweep_window(window)
+        """Fetch in a thread of its own while this one parses, stores and commits each batch."""
+
+        def produce(emit: Emit[Fetched]) -> None:
+            for window in windows:
+                self.sweep_window(window, emit)
+
+        with prefetched(produce, depth=PREFETCH_BATCHES, name="sweep-fetch") as batches:
+            for body, expected in batches:
+                self.store_batch(body, expected)
         self.retry_gaps(include_given_up=retry_given_up)
 
-    def sweep_window(self, window: Window) -> None:
+    def sweep_window(self, window: Window, emit: Emit[Fetched]) -> None:
+        """Search one window (split while it overflows the cap) and emit its efetch bodies."""
         limit = self.settings.esearch_limit
         result = self.client.esearch(
             self.protocol.query,
@@ -148,12 +162,16 @@ class _Sweeper:
                 parts = math.ceil(result.count / (limit * 0.8))
                 log.info("window %s has %d records: splitting in %d", window, result.count, parts)
                 for part in window.split(parts):
-                    self.sweep_window(part)
+                    self.sweep_window(part, emit)
                 return
         ids = list(dict.fromkeys(result.ids))[:limit]
-        self.found.update(ids)
-        self._report_progress()
-        todo = [pmid for pmid in ids if pmid not in self.done]
+        with self.lock:
+            self.found.update(ids)
+        # PMIDs already handed to the storing thread count as done: an incremental sweep's
+        # mdat window lists every new record its edat window has just fetched.
+        with self.lock:
+            todo = [pmid for pmid in ids if pmid not in self.done and pmid not in self.emitted]
+            self.emitted.update(todo)
         size = self.settings.efetch_batch_size
         if len(todo) == len(ids) and result.webenv and result.query_key:
             for start in range(0, len(ids), size):
@@ -161,11 +179,11 @@ class _Sweeper:
                 body = self.client.efetch_history(
                     result.webenv, result.query_key, retstart=start, retmax=size
                 )
-                self.store_batch(body, expected)
+                emit((body, expected))
         else:
             for start in range(0, len(todo), size):
                 expected = todo[start : start + size]
-                self.store_batch(self.client.efetch_ids(expected), expected)
+                emit((self.client.efetch_ids(expected), expected))
 
     def retry_gaps(self, *, include_given_up: bool) -> None:
         """Ask once more for the gaps earlier sweeps left (not already handled by this one)."""
@@ -229,8 +247,9 @@ class _Sweeper:
                 recovered=recovered,
             )
         self.changed_ids.extend(outcome.changed_ids)
-        self.done.update(expected)
-        self.done.update(batch.returned())
+        with self.lock:
+            self.done.update(expected)
+            self.done.update(batch.returned())
         self._report_progress()
 
     def _record_problems(self, session: Session, batch: Batch) -> None:
@@ -267,7 +286,8 @@ class _Sweeper:
         assert sweep is not None
         for key, delta in deltas.items():
             setattr(sweep, key, getattr(sweep, key) + delta)
-        sweep.found = len(self.found)
+        with self.lock:
+            sweep.found = len(self.found)
         sweep.requests += self.client.requests_made - self.requests_at_start
         self.requests_at_start = self.client.requests_made
         sweep.heartbeat_at = utcnow()
@@ -275,7 +295,9 @@ class _Sweeper:
 
     def _report_progress(self) -> None:
         if self.progress:
-            self.progress(len(self.done & self.found), len(self.found))
+            with self.lock:
+                handled, found = len(self.done & self.found), len(self.found)
+            self.progress(handled, found)
 
 
 def run_sweep(

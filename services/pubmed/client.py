@@ -19,6 +19,7 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ class EutilsClient:
             else (settings.eutils_url + "/")
         )
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # a sweep fetches from two threads
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -341,7 +343,8 @@ class EutilsClient:
     ) -> _T:
         """One paced HTTP request and its classification: result, _Transient or EutilsError."""
         self.limiter.acquire()
-        self.requests_made += 1
+        with self._count_lock:
+            self.requests_made += 1
         request_kwargs: dict[str, Any] = (
             {"data": params} if method == "POST" else {"params": params}
         )
