@@ -98,6 +98,7 @@ class Row:
     fetched: int
     requests: int
     seconds: float
+    cpu_seconds: float  # of the sweeping process, all threads; steadier than wall time
     peak_mb: float
     rate_limited: int = 0
 
@@ -149,13 +150,21 @@ def run_once(args: argparse.Namespace, batch_size: int) -> list[Row]:
 
 def _sweep(runtime: Any, name: str, today: date, rate: float, batch_size: int) -> Row:
     limiter = LocalRateLimiter(rate if rate > 0 else 1e6)
+    cpu_before = _cpu()
     started = time.perf_counter()
     result = sweep_review(runtime, "bench", today=today, limiter=limiter)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu_before
     if result.state != "succeeded":
         raise SystemExit(f"benchmark sweep ended {result.state}: {result.summary('bench')}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Row(name, batch_size, result.counts["fetched"], result.counts["requests"], seconds, peak)
+    fetched, requests = result.counts["fetched"], result.counts["requests"]
+    return Row(name, batch_size, fetched, requests, seconds, cpu, peak)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def budget(records: int, batch_size: int, rate: float) -> float:
@@ -195,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"{'sweep':<12} {'batch':>6} {'records':>8} {'requests':>9} {'req/1000':>9} "
-        f"{'seconds':>8} {'rec/s':>7} {'budget':>7} {'peak MB':>8} {'429s':>5}"
+        f"{'seconds':>8} {'cpu s':>6} {'rec/s':>7} {'budget':>7} {'peak MB':>8} {'429s':>5}"
     )
     for r in rows:
         per = 1000 * r.requests / max(r.fetched, 1)
@@ -203,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         shown = f"{allowed:>7.0f}" if allowed != float("inf") else f"{'-':>7}"
         print(
             f"{r.name:<12} {r.batch_size:>6} {r.fetched:>8} {r.requests:>9} {per:>9.2f} "
-            f"{r.seconds:>8.1f} {r.per_second:>7.0f} {shown} {r.peak_mb:>8.0f} {r.rate_limited:>5}"
+            f"{r.seconds:>8.1f} {r.cpu_seconds:>6.1f} {r.per_second:>7.0f} {shown} "
+            f"{r.peak_mb:>8.0f} {r.rate_limited:>5}"
         )
     return 0
 

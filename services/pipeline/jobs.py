@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from classifiers.screen import Screener
 from services.pipeline.screen import (
     ScreenOutcome,
     build_screener,
@@ -51,44 +52,86 @@ def sweep_review(
             retry_gaps=retry_gaps,
             today=today,
             progress=progress,
-            screen=lambda: screen_step(runtime, slug),
+            screen=SweepScreening(runtime, slug),
         )
 
 
+class SweepScreening:
+    """A sweep's screening: each batch as it is stored (overlapping the fetching), then the rest.
+
+    Failures are outcomes the sweep records, never crashes: a screener that cannot be
+    built or a batch that fails leaves records unscreened, which the final pass counts
+    (and tries once more), so the sweep row says what is left and why.
+    """
+
+    def __init__(self, runtime: Runtime, slug: str) -> None:
+        self.runtime = runtime
+        self.protocol = runtime.protocol(slug)
+        self.screener: Screener | None = None
+        self.screened = 0
+        self.errors: list[str] = []
+
+    def batch(self, record_ids: list[int]) -> None:
+        if self.protocol.criteria and record_ids and not self.errors:
+            self._run(record_ids)
+
+    def finish(self) -> ScreenOutcome:
+        if not self.protocol.criteria:
+            return ScreenOutcome()
+        unscreened = self._run(None)
+        if unscreened is None:  # the final pass failed: count what it left
+            with self.runtime.sessions() as session:
+                review = ensure_review(session=session, protocol=self.protocol)
+                session.commit()
+                unscreened = count_unscreened(
+                    session=session, review=review, protocol=self.protocol
+                )
+        error = "; ".join(dict.fromkeys(self.errors)) or None
+        return ScreenOutcome(screened=self.screened, unscreened=unscreened, error=error)
+
+    def _run(self, record_ids: list[int] | None) -> int | None:
+        """Screen; the count of unscreened records after a full pass, None on failure."""
+        slug = self.protocol.slug
+        try:
+            if self.screener is None:
+                self.screener = build_screener(self.protocol)
+            with self.runtime.sessions() as session:
+                review = ensure_review(session=session, protocol=self.protocol)
+                session.commit()
+                outcome = screen_pending(
+                    session=session,
+                    review=review,
+                    protocol=self.protocol,
+                    screener=self.screener,
+                    record_ids=record_ids,
+                )
+        except Exception as exc:  # recorded on the sweep row; the sweep goes on
+            reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+            log.error("%s: screening failed: %s", slug, reason)
+            self.errors.append(reason)
+            return None
+        self.screened += outcome.screened
+        if outcome.error:
+            log.warning("%s: %s", slug, outcome.error)
+            self.errors.append(outcome.error)
+        return outcome.unscreened
+
+
 def screen_review(runtime: Runtime, slug: str) -> int:
-    """Screen the review's records not yet screened under the current protocol; returns how many."""
-    return screen_step(runtime, slug, catch=False).screened
+    """Screen the review's records not yet screened under the current protocol; returns how many.
 
-
-def screen_step(runtime: Runtime, slug: str, *, catch: bool = True) -> ScreenOutcome:
-    """The screening step of a sweep: its failure is an outcome the sweep records, not a crash.
-
-    A protocol that cannot build its screener (or a database error mid-way) leaves the
-    stored records unscreened; the sweep row says so, and the next run screens them.
+    The Celery task's entry point: here a failure raises, for the task's own record.
     """
     protocol = runtime.protocol(slug)
     if not protocol.criteria:
-        return ScreenOutcome()
-    try:
-        screener = build_screener(protocol)
-        with runtime.sessions() as session:
-            review = ensure_review(session=session, protocol=protocol)
-            session.commit()
-            outcome = screen_pending(
-                session=session, review=review, protocol=protocol, screener=screener
-            )
-    except Exception as exc:
-        if not catch:
-            raise
-        reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
-        log.error("%s: screening failed: %s", slug, reason)
-        with runtime.sessions() as session:
-            review = ensure_review(session=session, protocol=protocol)
-            session.commit()
-            unscreened = count_unscreened(session=session, review=review, protocol=protocol)
-        return ScreenOutcome(unscreened=unscreened, error=reason)
+        return 0
+    screener = build_screener(protocol)
+    with runtime.sessions() as session:
+        review = ensure_review(session=session, protocol=protocol)
+        session.commit()
+        outcome = screen_pending(
+            session=session, review=review, protocol=protocol, screener=screener
+        )
     if outcome.screened:
         log.info("%s: screened %d records", slug, outcome.screened)
-    if outcome.error:
-        log.warning("%s: %s", slug, outcome.error)
-    return outcome
+    return outcome.screened

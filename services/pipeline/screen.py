@@ -6,7 +6,7 @@ changed protocol or a revised record is screened again and old verdicts stay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,22 +82,29 @@ def screen_pending(
     review: Review,
     protocol: Protocol,
     screener: Screener,
+    record_ids: Sequence[int] | None = None,
     batch_size: int = 500,
 ) -> ScreenOutcome:
     """Screen the review's records that have no screening for this protocol and content yet.
 
-    A record the screener cannot handle is skipped with its reason (it stays unscreened
-    and is counted) instead of stopping the records after it.
+    ``record_ids`` narrows it to those records (a sweep screens each batch it stores),
+    and then ``unscreened`` is not counted. A record the screener cannot handle is
+    skipped with its reason (it stays unscreened and is counted) instead of stopping
+    the records after it.
     """
     assert review.id is not None
     outcome = ScreenOutcome()
     failures: list[str] = []
     last_id = 0
     table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
+    pending = _pending(review, protocol)
+    if record_ids is not None:
+        if not record_ids:
+            return outcome
+        pending = pending.where(col(Record.id).in_(list(record_ids)))
     while True:
         rows = session.execute(
-            _pending(review, protocol)
-            .with_only_columns(
+            pending.with_only_columns(
                 col(Record.id), col(Record.pmid), col(Record.content_hash), col(Record.data)
             )
             .where(col(Record.id) > last_id)
@@ -135,7 +142,8 @@ def screen_pending(
         set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
         outcome.screened += len(priorities)
-    outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
+    if record_ids is None:
+        outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
     if failures:
         shown = "; ".join(failures[:3]) + ("; ..." if len(failures) > 3 else "")
         outcome.error = f"{len(failures)} record(s) could not be screened: {shown}"

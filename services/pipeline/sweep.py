@@ -20,8 +20,8 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol as Interface
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -36,66 +36,26 @@ from services.settings import Settings
 from . import gaps, store
 from .fetch import Batch, read_batch
 from .prefetch import Emit, prefetched
+from .result import COUNTS, SweepResult
 from .resume import claim_sweep, plan_sweep, windows_of
 from .screen import ScreenOutcome
 from .windows import Window, format_day
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (records processed, records found so far)
-ScreenStep = Callable[[], ScreenOutcome]
+
+
+class SweepScreen(Interface):
+    """Screening as a sweep drives it: each stored batch's changed records, then the rest."""
+
+    def batch(self, record_ids: list[int]) -> None: ...
+
+    def finish(self) -> ScreenOutcome: ...
+
+
 Fetched = tuple[bytes, list[str]]  # an efetch body and the PMIDs it should hold
 PREFETCH_BATCHES = 2  # how far fetching may run ahead of storing
 SUCCEEDED, WITH_GAPS, FAILED = "succeeded", "succeeded_with_gaps", "failed"
-COUNTS = (
-    "found",
-    "fetched",
-    "new",
-    "updated",
-    "unchanged",
-    "deleted",
-    "missing",
-    "quarantined",
-    "given_up",
-    "recovered",
-    "screened",
-    "unscreened",
-    "requests",
-)
-
-
-@dataclass
-class SweepResult:
-    sweep_id: int
-    state: str
-    counts: dict[str, int]
-    error: str | None = None
-    changed_ids: list[int] = field(default_factory=list)
-    screen_error: str | None = None
-    gaps: list[dict[str, object]] = field(default_factory=list)  # the review's, at the end
-
-    def summary(self, slug: str) -> str:
-        c = self.counts
-        head = f"{slug}: sweep {self.sweep_id} {self.state}"
-        body = (
-            f"{c['found']} found, {c['fetched']} fetched, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged, {c['missing']} missing, {c['quarantined']} quarantined, "
-            f"{c['given_up']} given up, {c['recovered']} recovered, {c['screened']} screened, "
-            f"{c['unscreened']} unscreened, {c['requests']} requests"
-        )
-        text = f"{head}: {body}"
-        if self.gaps:
-            by_kind: dict[str, list[str]] = {}
-            for gap in self.gaps:
-                label = f"{gap['kind']}{' (given up)' if gap['state'] == 'given_up' else ''}"
-                by_kind.setdefault(label, []).append(str(gap["pmid"]))
-            listed = "; ".join(
-                f"{kind} {', '.join(p[:10])}{', ...' if len(p) > 10 else ''}"
-                for kind, p in by_kind.items()
-            )
-            text += f"; gaps: {listed} (livescreen status lists the reasons)"
-        if self.screen_error:
-            text += f"; screening: {self.screen_error}"
-        return text + (f"; error: {self.error}" if self.error else "")
 
 
 class _Sweeper:
@@ -111,8 +71,10 @@ class _Sweeper:
         review_id: int,
         done: set[str],
         progress: Progress | None,
+        screen: SweepScreen | None = None,
     ) -> None:
         self.sessions = sessions
+        self.screen = screen
         self.client = client
         self.protocol = protocol
         self.settings = settings
@@ -247,6 +209,8 @@ class _Sweeper:
                 recovered=recovered,
             )
         self.changed_ids.extend(outcome.changed_ids)
+        if self.screen is not None:
+            self.screen.batch(outcome.changed_ids)  # while the fetching thread goes on
         with self.lock:
             self.done.update(expected)
             self.done.update(batch.returned())
@@ -312,14 +276,15 @@ def run_sweep(
     retry_gaps: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
-    screen: ScreenStep | None = None,
+    screen: SweepScreen | None = None,
     stale_after: timedelta = timedelta(minutes=5),
 ) -> SweepResult:
     """Sweep one review; raises SweepError with a one-line reason when it cannot complete.
 
     Open gaps of earlier sweeps are asked for again; ``retry_gaps`` asks for the
-    given-up ones too. ``screen`` runs before the sweep is finished (also after a
-    failure, since the records kept count), and its outcome is part of the state.
+    given-up ones too. ``screen`` screens each stored batch, then finishes before the
+    sweep does (also after a failure, since the records kept count); its outcome is
+    part of the state.
     """
     today = today or date.today()
     with session_scope(sessions) as session:
@@ -344,7 +309,9 @@ def run_sweep(
         windows = windows_of(sweep)
     if resumed:
         log.info("resuming sweep %d (%d records already handled)", sweep_id, len(done))
-    sweeper = _Sweeper(sessions, client, protocol, settings, sweep_id, review_id, done, progress)
+    sweeper = _Sweeper(
+        sessions, client, protocol, settings, sweep_id, review_id, done, progress, screen
+    )
     try:
         sweeper.run(windows, retry_given_up=retry_gaps)
     except KeyboardInterrupt:
@@ -365,8 +332,8 @@ def run_sweep(
     return result
 
 
-def _screen(screen: ScreenStep | None) -> ScreenOutcome | None:
-    return screen() if screen is not None else None
+def _screen(screen: SweepScreen | None) -> ScreenOutcome | None:
+    return screen.finish() if screen is not None else None
 
 
 def _finish(
