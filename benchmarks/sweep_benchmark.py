@@ -6,9 +6,10 @@
 
 The local E-utilities server runs in a process of its own (NCBI is not in our
 process either) and answers 429 past NCBI's limit (10 requests/s with a key),
-so a pacing fault shows as ``429s`` above zero. ``--rate`` is the client's pace
-(10 with an API key, 3 without, 0 for none); ``--screen`` screens with the
-flagship protocol, over titles and abstracts of the shared flagship dev set.
+so a pacing fault shows as ``429s`` above zero (not enforced with ``--rate 0``).
+``--rate`` is the client's pace (10 with an API key, 3 without, 0 for none);
+``--screen`` screens with the flagship protocol, over titles and abstracts of the
+shared flagship dev set.
 ``--batch-sizes`` runs one full sweep per efetch batch size, each in a fresh
 process so its peak memory is its own. ``--incremental`` adds an incremental
 sweep after ``--changes`` new and revised records (issue 2's target: at most 6
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import subprocess
 import sys
@@ -45,15 +47,16 @@ from tests.eutils_server import FakeEutils, FakeRecord, synthetic_record  # noqa
 
 START = date(2016, 1, 1)
 TODAY = date(2026, 11, 30)
-TEXTS = ROOT.parent / "shared" / "data" / "flagship-dev" / "records.jsonl"
+SHARED_DATA = Path(os.environ.get("LIVESCREEN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TEXTS = SHARED_DATA / "flagship-dev" / "records.jsonl"
 
 
 def corpus(n: int) -> list[FakeRecord]:
     """``n`` records spread over ten years, with real-looking, all different texts."""
-    texts = [("Synthetic record for tests", "An abstract generated for a test corpus.")]
-    if TEXTS.is_file():
-        rows = [json.loads(line) for line in TEXTS.read_text().splitlines() if line.strip()]
-        texts = [(r["title"], r.get("abstract") or "") for r in rows if r.get("title")]
+    if not TEXTS.is_file():
+        raise SystemExit(f"{TEXTS} not found (set LIVESCREEN_SHARED_DATA to the shared data)")
+    rows = [json.loads(line) for line in TEXTS.read_text().splitlines() if line.strip()]
+    texts = [(r["title"], r.get("abstract") or "") for r in rows if r.get("title")]
     days = (TODAY - START).days
     out = []
     for i in range(n):
@@ -69,9 +72,9 @@ def corpus(n: int) -> list[FakeRecord]:
     return out
 
 
-def _serve(records: int, conn: Connection) -> None:
+def _serve(records: int, enforce_rate: bool, conn: Connection) -> None:
     """The server process: answer E-utilities until told to stop; apply changes on request."""
-    with FakeEutils(corpus(records), enforce_rate=True) as fake:
+    with FakeEutils(corpus(records), enforce_rate=enforce_rate) as fake:
         conn.send(fake.base_url)
         while True:
             command, arg = conn.recv()
@@ -110,7 +113,9 @@ class Row:
 def run_once(args: argparse.Namespace, batch_size: int) -> list[Row]:
     """Full sweep (and optionally an incremental one) in this process."""
     parent, child = mp.Pipe()
-    server = mp.get_context("fork").Process(target=_serve, args=(args.records, child))
+    server = mp.get_context("fork").Process(
+        target=_serve, args=(args.records, args.rate > 0, child)
+    )
     server.start()
     rows: list[Row] = []
     try:

@@ -169,6 +169,10 @@ class EutilsClient:
     not given), ``limiter`` (shared pacing; a local limiter at the settings'
     rate by default), ``sleep`` (backoff waits) and ``rng`` (jitter).
     ``requests_made`` counts every HTTP request actually sent, retries included.
+
+    A sweep uses one client from two threads (fetching ahead, and refetching around
+    a bad record while storing): the count is kept under a lock, pacing is the
+    limiter's (thread-safe), and requests' connection pool is safe to share.
     """
 
     def __init__(
