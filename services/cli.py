@@ -47,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mindate", type=_date_arg, metavar="YYYY/MM/DD")
     p.add_argument("--maxdate", type=_date_arg, metavar="YYYY/MM/DD")
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    p.add_argument(
+        "--retry-gaps",
+        action="store_true",
+        help="also ask again for PMIDs given up after earlier sweeps (open ones always are)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 3 when a sweep ends with gaps "
+        "(quarantined, missing or unscreened records); 1 still means an error",
+    )
     p.set_defaults(func=pipeline_commands.cmd_sweep)
 
     p = sub.add_parser("export", help="write a review's records")

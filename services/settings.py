@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=60.0, gt=0)
     http_retries: int = Field(default=6, ge=0)
     http_backoff: float = Field(default=1.0, ge=0)
+    gap_attempts: int = Field(default=3, ge=1)  # sweeps that ask for a missing PMID, then give up
     protocols: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [FLAGSHIP_PROTOCOL])
     host: str = "127.0.0.1"
     port: int = 8000

@@ -271,6 +271,11 @@ class FakeEutils:
         with self._lock:
             self._dropped.update(str(p) for p in pmids)
 
+    def restore_pmids(self, pmids: Iterable[str]) -> None:
+        """EFetch returns these (dropped) PMIDs again, as when PubMed fixes a record."""
+        with self._lock:
+            self._dropped.difference_update(str(p) for p in pmids)
+
     # -- scripted failures ---------------------------------------------------------
 
     def fail_next(
@@ -704,6 +709,16 @@ def synthetic_record(
         "</ArticleIdList></PubmedData></PubmedArticle>"
     )
     return FakeRecord(pmid=pmid, xml=xml.encode("utf-8"), edat=edat, mdat=mdat, pdat=edat)
+
+
+def malformed_record(pmid: str, *, edat: date) -> FakeRecord:
+    """A record whose XML is never well-formed: an unescaped ``&`` in its title.
+
+    NCBI has served such records; every efetch body holding one breaks at that spot.
+    """
+    record = synthetic_record(pmid, title="Mood AMPERSAND memory", edat=edat)
+    record.xml = record.xml.replace(b"AMPERSAND", b"&")
+    return record
 
 
 def iter_article_pmids(efetch_body: bytes) -> Iterator[str]:

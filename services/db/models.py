@@ -113,8 +113,13 @@ class Sweep(SQLModel, table=True):
     deleted: int = 0
     missing: int = 0
     quarantined: int = 0
+    given_up: int = 0  # gaps this sweep tried for the last time (see RecordGap)
+    recovered: int = 0  # gaps of earlier sweeps this sweep stored at last
+    screened: int = 0
+    unscreened: int = 0  # the review's records still without a current screening at the end
     requests: int = 0
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    screen_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     owner: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     started_at: datetime = timestamp()
     heartbeat_at: datetime = timestamp()
@@ -154,7 +159,11 @@ class ReviewRecord(SQLModel, table=True):
 
 
 class SweepProblem(SQLModel, table=True):
-    """A PMID a sweep could not store: missing from efetch, or quarantined as unparseable."""
+    """A PMID a sweep could not store: missing from efetch, or quarantined as unparseable.
+
+    ``xml`` is a record the parser read but could not use; ``raw`` is the exact efetch
+    body of a record that broke the XML itself (kept as bytes: it may not even decode).
+    """
 
     __tablename__ = "sweep_problems"
 
@@ -164,7 +173,33 @@ class SweepProblem(SQLModel, table=True):
     kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     xml: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    raw: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     created_at: datetime = timestamp()
+
+
+class RecordGap(SQLModel, table=True):
+    """A PMID a review should hold but does not: listed by esearch, never stored.
+
+    One row per review and PMID while the gap lasts (it is deleted once the record is
+    stored); ``SweepProblem`` keeps each sweep's own account. Later sweeps ask for an
+    ``open`` gap again until ``attempts`` reaches the limit, then it is ``given_up``:
+    still listed, asked for again only by ``livescreen sweep --retry-gaps``.
+    """
+
+    __tablename__ = "record_gaps"
+    __table_args__ = (sa.UniqueConstraint("review_id", "pmid", name="uq_record_gap"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = cascading_key("reviews")
+    pmid: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # missing, quarantined
+    state: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # open, given_up
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    attempts: int = 1
+    first_sweep_id: int | None = Field(default=None)
+    last_sweep_id: int | None = Field(default=None)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
 
 
 class Screening(SQLModel, table=True):

@@ -31,13 +31,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+EXIT_GAPS = 3
+"""``livescreen sweep --strict`` exit status when a sweep ended with gaps (1 is an error)."""
+
+
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    """Sweep each review and print its summary; 1 if one failed, 3 (``--strict``) for gaps."""
     from services.pipeline.jobs import sweep_review
     from services.pipeline.progress import sweep_progress
+    from services.pipeline.sweep import WITH_GAPS
 
     with _runtime(settings) as runtime:
         slugs = [runtime.protocol(args.review).slug] if args.review else list(runtime.protocols)
-        failures = 0
+        failures = with_gaps = 0
         for slug in slugs:
             with sweep_progress(slug, enabled=not args.no_progress) as progress:
                 try:
@@ -47,6 +53,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
                         full=args.full,
                         mindate=args.mindate,
                         maxdate=args.maxdate,
+                        retry_gaps=args.retry_gaps,
                         progress=progress,
                     )
                 except Exception as exc:
@@ -58,7 +65,10 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
                     failures += 1
                     continue
             print(result.summary(slug))
-        return 1 if failures else 0
+            with_gaps += result.state == WITH_GAPS
+        if failures:
+            return 1
+        return EXIT_GAPS if with_gaps and args.strict else 0
 
 
 @contextmanager
@@ -86,32 +96,50 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from services.pipeline.status import review_status
+    """Records, last sweep and current gaps (with their reasons) of every review."""
+    from services.pipeline.status import gaps_by_review, review_status
 
     with _runtime(settings) as runtime, runtime.sessions() as session:
         reviews = review_status(session=session, protocols=runtime.protocols)
+        gaps = gaps_by_review(session=session)
+    for review in reviews:
+        review["gaps"] = gaps.get(review["slug"], [])
     if args.json:
         print(json.dumps({"reviews": reviews}, indent=2))
         return 0
     for review in reviews:
-        sweep = review["last_sweep"]
-        line = f"{review['slug']}: {review['records']} records"
-        if sweep is None:
-            line += "; never swept"
-        else:
-            window = sweep["window"]
-            c = sweep["counts"]
-            line += (
-                f"; last sweep {sweep['id']} {sweep['state']} at "
-                f"{sweep['finished_at'] or sweep['started_at']} "
-                f"({'full' if sweep['full'] else 'incremental'} {window['mindate']}-"
-                f"{window['maxdate']}: {c['found']} found, {c['new']} new, {c['updated']} updated, "
-                f"{c['missing']} missing, {c['quarantined']} quarantined)"
+        print(_status_line(review))
+        for gap in review["gaps"]:
+            state = "given up" if gap["state"] == "given_up" else "open"
+            print(
+                f"  {gap['kind']} PMID {gap['pmid']} ({state} after {gap['attempts']} "
+                f"sweep(s), last sweep {gap['last_sweep_id']}): {gap['reason']}"
             )
-            if sweep["error"]:
-                line += f" error: {sweep['error']}"
-        print(line)
     return 0
+
+
+def _status_line(review: dict[str, Any]) -> str:
+    sweep = review["last_sweep"]
+    line = f"{review['slug']}: {review['records']} records"
+    if sweep is None:
+        return line + "; never swept"
+    window = sweep["window"]
+    c = sweep["counts"]
+    line += (
+        f"; last sweep {sweep['id']} {sweep['state']} at "
+        f"{sweep['finished_at'] or sweep['started_at']} "
+        f"({'full' if sweep['full'] else 'incremental'} {window['mindate']}-"
+        f"{window['maxdate']}: {c['found']} found, {c['new']} new, {c['updated']} updated, "
+        f"{c['missing']} missing, {c['quarantined']} quarantined, {c['given_up']} given up, "
+        f"{c['unscreened']} unscreened)"
+    )
+    if sweep["error"]:
+        line += f" error: {sweep['error']}"
+    if sweep["screen_error"]:
+        line += f" screening: {sweep['screen_error']}"
+    if review["gaps"]:
+        line += f"; {len(review['gaps'])} gap(s):"
+    return line
 
 
 def read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

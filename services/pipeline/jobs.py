@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from services.pipeline.screen import build_screener, screen_pending
+from classifiers.screen import Screener
+from services.pipeline.screen import (
+    ScreenOutcome,
+    build_screener,
+    count_unscreened,
+    screen_pending,
+)
 from services.pipeline.store import ensure_review
 from services.pipeline.sweep import Progress, SweepResult, run_sweep
 from services.pubmed.client import EutilsClient
@@ -22,32 +28,100 @@ def sweep_review(
     full: bool = False,
     mindate: str | None = None,
     maxdate: str | None = None,
+    retry_gaps: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
     limiter: RateLimiter | None = None,
 ) -> SweepResult:
-    """Sweep one review, then screen what it stored (even after a failure: kept records count)."""
+    """Sweep one review, then screen what it stored (even after a failure: kept records count).
+
+    The screening outcome goes on the sweep's row, so a sweep whose records could not
+    be screened ends ``succeeded_with_gaps`` with the reason instead of ``succeeded``.
+    """
     protocol = runtime.protocol(slug)
     limiter = limiter or build_rate_limiter(runtime.settings)
     with EutilsClient(runtime.settings, limiter=limiter) as client:
+        return run_sweep(
+            sessions=runtime.sessions,
+            client=client,
+            protocol=protocol,
+            settings=runtime.settings,
+            full=full,
+            mindate=mindate,
+            maxdate=maxdate,
+            retry_gaps=retry_gaps,
+            today=today,
+            progress=progress,
+            screen=SweepScreening(runtime, slug),
+        )
+
+
+class SweepScreening:
+    """A sweep's screening: each batch as it is stored (overlapping the fetching), then the rest.
+
+    Failures are outcomes the sweep records, never crashes: a screener that cannot be
+    built or a batch that fails leaves records unscreened, which the final pass counts
+    (and tries once more), so the sweep row says what is left and why.
+    """
+
+    def __init__(self, runtime: Runtime, slug: str) -> None:
+        self.runtime = runtime
+        self.protocol = runtime.protocol(slug)
+        self.screener: Screener | None = None
+        self.screened = 0
+        self.errors: list[str] = []
+
+    def batch(self, record_ids: list[int]) -> None:
+        if self.protocol.criteria and record_ids and not self.errors:
+            self._run(record_ids)
+
+    def finish(self) -> ScreenOutcome:
+        if not self.protocol.criteria:
+            return ScreenOutcome()
+        unscreened = self._run(None)
+        if unscreened is None:  # the final pass failed: count what it left
+            with self.runtime.sessions() as session:
+                review = ensure_review(session=session, protocol=self.protocol)
+                session.commit()
+                unscreened = count_unscreened(
+                    session=session, review=review, protocol=self.protocol
+                )
+        error = "; ".join(dict.fromkeys(self.errors)) or None
+        return ScreenOutcome(screened=self.screened, unscreened=unscreened, error=error)
+
+    def _run(self, record_ids: list[int] | None) -> int | None:
+        """Screen; the count of unscreened records after a full pass, None on failure."""
+        slug = self.protocol.slug
         try:
-            return run_sweep(
-                sessions=runtime.sessions,
-                client=client,
-                protocol=protocol,
-                settings=runtime.settings,
-                full=full,
-                mindate=mindate,
-                maxdate=maxdate,
-                today=today,
-                progress=progress,
-            )
-        finally:
-            screen_review(runtime, slug)
+            if self.screener is None:
+                self.screener = build_screener(self.protocol)
+            with self.runtime.sessions() as session:
+                review = ensure_review(session=session, protocol=self.protocol)
+                session.commit()
+                outcome = screen_pending(
+                    session=session,
+                    review=review,
+                    protocol=self.protocol,
+                    screener=self.screener,
+                    record_ids=record_ids,
+                )
+        except Exception as exc:  # recorded on the sweep row; the sweep goes on
+            reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+            log.error("%s: screening failed: %s", slug, reason)
+            self.errors.append(reason)
+            return None
+        self.screened += outcome.screened
+        if outcome.error:
+            log.warning("%s: %s", slug, outcome.error)
+            self.errors.append(outcome.error)
+        return outcome.unscreened
 
 
 def screen_review(runtime: Runtime, slug: str) -> int:
-    """Screen the review's records not yet screened under the current protocol; returns how many."""
+    """Screen the review's records not yet screened under the current protocol; returns how many.
+
+    The Celery task's entry point: here a failure raises, for the task's own record.
+    """
     protocol = runtime.protocol(slug)
     if not protocol.criteria:
         return 0
@@ -55,7 +129,9 @@ def screen_review(runtime: Runtime, slug: str) -> int:
     with runtime.sessions() as session:
         review = ensure_review(session=session, protocol=protocol)
         session.commit()
-        count = screen_pending(session=session, review=review, protocol=protocol, screener=screener)
-    if count:
-        log.info("%s: screened %d records", slug, count)
-    return count
+        outcome = screen_pending(
+            session=session, review=review, protocol=protocol, screener=screener
+        )
+    if outcome.screened:
+        log.info("%s: screened %d records", slug, outcome.screened)
+    return outcome.screened

@@ -6,7 +6,8 @@ changed protocol or a revised record is screened again and old verdicts stay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,62 +43,111 @@ def check_record(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+@dataclass
+class ScreenOutcome:
+    """What a screening step did; a sweep stores it so unscreened records are never silent."""
+
+    screened: int = 0
+    unscreened: int = 0  # the review's records still without a current screening
+    error: str | None = None
+
+
+def _pending(review: Review, protocol: Protocol) -> Any:
+    """Records of the review with no screening for this protocol version and content."""
+    already = (
+        sa.select(col(Screening.id))
+        .where(
+            col(Screening.review_id) == review.id,
+            col(Screening.record_id) == col(Record.id),
+            col(Screening.protocol_version) == protocol.version,
+            col(Screening.content_hash) == col(Record.content_hash),
+        )
+        .exists()
+    )
+    return (
+        sa.select(Record)
+        .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
+        .where(col(ReviewRecord.review_id) == review.id, ~already)
+    )
+
+
+def count_unscreened(*, session: Session, review: Review, protocol: Protocol) -> int:
+    query = _pending(review, protocol).with_only_columns(sa.func.count())
+    return int(session.execute(query).scalar_one())
+
+
 def screen_pending(
     *,
     session: Session,
     review: Review,
     protocol: Protocol,
     screener: Screener,
+    record_ids: Sequence[int] | None = None,
     batch_size: int = 500,
-) -> int:
-    """Screen the review's records that have no screening for this protocol and content yet."""
+) -> ScreenOutcome:
+    """Screen the review's records that have no screening for this protocol and content yet.
+
+    ``record_ids`` narrows it to those records (a sweep screens each batch it stores),
+    and then ``unscreened`` is not counted. A record the screener cannot handle is
+    skipped with its reason (it stays unscreened and is counted) instead of stopping
+    the records after it.
+    """
     assert review.id is not None
-    screened = 0
+    outcome = ScreenOutcome()
+    failures: list[str] = []
+    last_id = 0
+    table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
+    pending = _pending(review, protocol)
+    if record_ids is not None:
+        if not record_ids:
+            return outcome
+        pending = pending.where(col(Record.id).in_(list(record_ids)))
     while True:
-        already = (
-            sa.select(col(Screening.id))
-            .where(
-                col(Screening.review_id) == review.id,
-                col(Screening.record_id) == col(Record.id),
-                col(Screening.protocol_version) == protocol.version,
-                col(Screening.content_hash) == col(Record.content_hash),
+        rows = session.execute(
+            pending.with_only_columns(
+                col(Record.id), col(Record.pmid), col(Record.content_hash), col(Record.data)
             )
-            .exists()
-        )
-        rows = (
-            session.execute(
-                sa.select(Record)
-                .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
-                .where(col(ReviewRecord.review_id) == review.id, ~already)
-                .order_by(col(Record.id))
-                .limit(batch_size)
-            )
-            .scalars()
-            .all()
-        )
+            .where(col(Record.id) > last_id)
+            .order_by(col(Record.id))
+            .limit(batch_size)
+        ).all()
         if not rows:
-            return screened
+            break
+        last_id = rows[-1][0]
         now = utcnow()
         priorities: list[dict[str, Any]] = []
-        for row in rows:
-            data = {name: row.data.get(name) for name in EXPORT_FIELDS}
-            result = screener.screen(data)
-            priorities.append({"rid": row.id, "p": result.p_include})
-            session.add(
-                Screening(
-                    review_id=review.id,
-                    record_id=row.id,
-                    protocol_version=protocol.version,
-                    content_hash=row.content_hash,
-                    decision=result.decision,
-                    p_include=result.p_include,
-                    criteria=result.to_json()["criteria"],
-                    created_at=now,
-                )
+        screenings: list[dict[str, Any]] = []
+        for record_id, pmid, content_hash, stored in rows:
+            data = {name: stored.get(name) for name in EXPORT_FIELDS}
+            try:
+                result = screener.screen(data)
+            except Exception as exc:  # one record's fault is reported, never the batch's
+                failures.append(f"PMID {pmid}: {exc.__class__.__name__}: {exc}")
+                continue
+            priorities.append({"rid": record_id, "p": result.p_include})
+            screenings.append(
+                {
+                    "review_id": review.id,
+                    "record_id": record_id,
+                    "protocol_version": protocol.version,
+                    "content_hash": content_hash,
+                    "decision": result.decision,
+                    "p_include": result.p_include,
+                    "criteria": result.to_json()["criteria"],
+                    "created_at": now,
+                }
             )
+        if screenings:
+            session.execute(table.insert(), screenings)
         set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
-        screened += len(rows)
+        outcome.screened += len(priorities)
+    if record_ids is None:
+        outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
+    if failures:
+        shown = "; ".join(failures[:3]) + ("; ..." if len(failures) > 3 else "")
+        outcome.error = f"{len(failures)} record(s) could not be screened: {shown}"
+    return outcome
 
 
 def set_priorities(*, session: Session, review_id: int, priorities: list[dict[str, Any]]) -> None:

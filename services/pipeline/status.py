@@ -11,6 +11,11 @@ from sqlmodel import Session, col, func, select
 from services.db.models import Review, ReviewRecord, Sweep
 from services.protocols import Protocol
 
+from .gaps import review_gaps
+
+COMPLETED = ("succeeded", "succeeded_with_gaps")
+NOT_HEALTHY = ("failed", "succeeded_with_gaps")
+
 
 def sweep_summary(sweep: Sweep) -> dict[str, Any]:
     return {
@@ -29,9 +34,14 @@ def sweep_summary(sweep: Sweep) -> dict[str, Any]:
             "deleted": sweep.deleted,
             "missing": sweep.missing,
             "quarantined": sweep.quarantined,
+            "given_up": sweep.given_up,
+            "recovered": sweep.recovered,
+            "screened": sweep.screened,
+            "unscreened": sweep.unscreened,
             "requests": sweep.requests,
         },
         "error": sweep.error,
+        "screen_error": sweep.screen_error,
     }
 
 
@@ -42,9 +52,10 @@ def last_sweep(*, session: Session, review_id: int) -> Sweep | None:
 
 
 def last_successful_sweep(*, session: Session, review_id: int) -> Sweep | None:
+    """The sweep the next incremental one starts from; its gaps are carried by record_gaps."""
     return session.exec(
         select(Sweep)
-        .where(Sweep.review_id == review_id, Sweep.state == "succeeded")
+        .where(Sweep.review_id == review_id, col(Sweep.state).in_(COMPLETED))
         .order_by(col(Sweep.id).desc())
         .limit(1)
     ).first()
@@ -74,3 +85,62 @@ def review_status(*, session: Session, protocols: Mapping[str, Protocol]) -> lis
             }
         )
     return out
+
+
+def last_finished_sweep(*, session: Session, review_id: int) -> Sweep | None:
+    """The newest sweep that ended (a running one has nothing to report yet)."""
+    return session.exec(
+        select(Sweep)
+        .where(Sweep.review_id == review_id, col(Sweep.finished_at).is_not(None))
+        .order_by(col(Sweep.id).desc())
+        .limit(1)
+    ).first()
+
+
+def sweep_health(*, session: Session, review_id: int) -> dict[str, Any]:
+    """The last finished sweep and the current gaps of one review (the dashboard's panel)."""
+    sweep = last_finished_sweep(session=session, review_id=review_id)
+    return {
+        "sweep": sweep_summary(sweep) if sweep else None,
+        "gaps": review_gaps(session=session, review_id=review_id),
+    }
+
+
+def gaps_by_review(*, session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Each review's current gaps (missing and quarantined PMIDs with reasons), by slug."""
+    return {
+        review.slug: review_gaps(session=session, review_id=review.id)
+        for review in session.exec(select(Review).order_by(col(Review.id)))
+        if review.id is not None
+    }
+
+
+def health_reasons(*, session: Session) -> list[str]:
+    """Why the reviews' data is not whole, one line per review; empty when it is.
+
+    A review is unhealthy when its last finished sweep failed or ended with gaps
+    (quarantined, missing or unscreened records), or while it still has gaps.
+    """
+    reasons: list[str] = []
+    for review in session.exec(select(Review).order_by(col(Review.id))):
+        assert review.id is not None
+        sweep = last_finished_sweep(session=session, review_id=review.id)
+        parts: list[str] = []
+        if sweep is not None and sweep.state in NOT_HEALTHY:
+            parts.append(f"last sweep {sweep.id} {sweep.state}")
+            if sweep.error:
+                parts.append(f"error: {sweep.error}")
+            if sweep.unscreened:
+                parts.append(f"{sweep.unscreened} unscreened")
+            if sweep.screen_error:
+                parts.append(f"screening: {sweep.screen_error}")
+        gaps = review_gaps(session=session, review_id=review.id)
+        if gaps:
+            kinds: dict[str, int] = {}
+            for gap in gaps:
+                label = gap["kind"] + (" (given up)" if gap["state"] == "given_up" else "")
+                kinds[label] = kinds.get(label, 0) + 1
+            parts.append(", ".join(f"{n} {label}" for label, n in kinds.items()))
+        if parts:
+            reasons.append(f"{review.slug}: " + "; ".join(parts))
+    return reasons

@@ -219,9 +219,12 @@ def _link(
 
 def mark_deleted(*, session: Session, pmids: Iterable[str]) -> int:
     """PubMed withdrew these PMIDs: keep the rows (decisions refer to them) but flag them."""
+    pmids = list(pmids)
+    if not pmids:
+        return 0
     result = session.execute(
         sa.update(Record)
-        .where(col(Record.pmid).in_(list(pmids)), col(Record.deleted).is_(False))
+        .where(col(Record.pmid).in_(pmids), col(Record.deleted).is_(False))
         .values(deleted=True, updated_at=utcnow())
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -235,8 +238,12 @@ def record_problem(
     kind: str,
     reason: str,
     xml: str | None = None,
+    raw: bytes | None = None,
 ) -> None:
-    session.add(SweepProblem(sweep_id=sweep_id, pmid=pmid, kind=kind, reason=reason, xml=xml))
+    """One thing a sweep could not store, with what it got (``xml`` parsed, ``raw`` as sent)."""
+    session.add(
+        SweepProblem(sweep_id=sweep_id, pmid=pmid, kind=kind, reason=reason, xml=xml, raw=raw)
+    )
 
 
 def pmids_seen_by_sweep(*, session: Session, review_id: int, sweep_id: int) -> set[str]:

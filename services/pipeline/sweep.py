@@ -4,85 +4,58 @@ Why it is shaped like this:
 - PubMed returns at most ``esearch_limit`` (9,999) records of one search, so a
   window holding more is split by dates until every part fits.
 - The first sweep is full; later ones search records entered (edat) or revised
-  (mdat) since the last successful sweep, overlapping it by a day.
+  (mdat) since the last successful sweep, overlapping it by a day (``resume.py``).
 - Every batch commits with the sweep's counters and heartbeat, so a killed sweep
   loses at most one batch; run again, it resumes the same sweep row and skips the
   PMIDs it already stored.
+- Nothing is lost and nothing is hidden: a body that breaks is split until the bad
+  record stands alone (``fetch.py``); what esearch listed and no efetch returned
+  becomes a gap that the next sweeps ask for again (``gaps.py``); and a sweep that
+  ends with gaps or unscreened records says so in its state, ``succeeded_with_gaps``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol as Interface
 
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from services.db.engine import session_scope
 from services.db.models import Sweep, utcnow
 from services.errors import SweepError
 from services.protocols import Protocol
 from services.pubmed.client import EutilsClient, EutilsError
-from services.pubmed.parse import PubmedXMLError, iter_pubmed_xml
-from services.records import Deletion, Quarantined
-from services.records import Record as ParsedRecord
 from services.settings import Settings
 
-from . import store
-from .status import last_successful_sweep
-from .windows import EARLIEST, Window, format_day, parse_day
+from . import gaps, store
+from .fetch import Batch, read_batch
+from .prefetch import Emit, prefetched
+from .result import COUNTS, SweepResult
+from .resume import claim_sweep, plan_sweep, windows_of
+from .screen import ScreenOutcome
+from .windows import Window, format_day
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (records processed, records found so far)
-UNFINISHED = ("running", "interrupted")
 
 
-@dataclass
-class SweepPlan:
-    full: bool
-    windows: list[Window]
+class SweepScreen(Interface):
+    """Screening as a sweep drives it: each stored batch's changed records, then the rest."""
+
+    def batch(self, record_ids: list[int]) -> None: ...
+
+    def finish(self) -> ScreenOutcome: ...
 
 
-@dataclass
-class SweepResult:
-    sweep_id: int
-    state: str
-    counts: dict[str, int]
-    error: str | None = None
-    changed_ids: list[int] = field(default_factory=list)
-
-    def summary(self, slug: str) -> str:
-        c = self.counts
-        head = f"{slug}: sweep {self.sweep_id} {self.state}"
-        body = (
-            f"{c['found']} found, {c['fetched']} fetched, {c['new']} new, {c['updated']} updated, "
-            f"{c['unchanged']} unchanged, {c['missing']} missing, {c['quarantined']} quarantined, "
-            f"{c['requests']} requests"
-        )
-        return f"{head}: {body}" + (f"; error: {self.error}" if self.error else "")
-
-
-def plan_sweep(
-    *,
-    last_success: Sweep | None,
-    full: bool,
-    mindate: str | None,
-    maxdate: str | None,
-    today: date,
-) -> SweepPlan:
-    """Full on first use or on request; otherwise new and revised records since the last success."""
-    end = parse_day(maxdate) if maxdate else today
-    if full or last_success is None:
-        start = parse_day(mindate) if mindate else EARLIEST
-        return SweepPlan(True, [Window(start, end, "edat")])
-    start = parse_day(mindate) if mindate else parse_day(last_success.maxdate) - timedelta(days=1)
-    start = min(start, end)
-    return SweepPlan(False, [Window(start, end, "edat"), Window(start, end, "mdat")])
+Fetched = tuple[bytes, list[str]]  # an efetch body and the PMIDs it should hold
+PREFETCH_BATCHES = 2  # how far fetching may run ahead of storing
+SUCCEEDED, WITH_GAPS, FAILED = "succeeded", "succeeded_with_gaps", "failed"
 
 
 class _Sweeper:
@@ -98,25 +71,38 @@ class _Sweeper:
         review_id: int,
         done: set[str],
         progress: Progress | None,
+        screen: SweepScreen | None = None,
     ) -> None:
         self.sessions = sessions
+        self.screen = screen
         self.client = client
         self.protocol = protocol
         self.settings = settings
         self.sweep_id = sweep_id
         self.review_id = review_id
-        self.done = done  # PMIDs stored (or given up on) by this sweep
+        self.done = done  # PMIDs stored (or recorded as gaps) by this sweep
         self.found: set[str] = set(done)
+        self.emitted: set[str] = set()  # PMIDs the fetching thread has handed over
+        self.lock = threading.Lock()  # done and found are shared with the fetching thread
         self.progress = progress
         self.errors: list[str] = []
         self.changed_ids: list[int] = []
         self.requests_at_start = client.requests_made
 
-    def run(self, windows: Sequence[Window]) -> None:
-        for window in windows:
-            self.sweep_window(window)
+    def run(self, windows: Sequence[Window], *, retry_given_up: bool) -> None:
+        """Fetch in a thread of its own while this one parses, stores and commits each batch."""
 
-    def sweep_window(self, window: Window) -> None:
+        def produce(emit: Emit[Fetched]) -> None:
+            for window in windows:
+                self.sweep_window(window, emit)
+
+        with prefetched(produce, depth=PREFETCH_BATCHES, name="sweep-fetch") as batches:
+            for body, expected in batches:
+                self.store_batch(body, expected)
+        self.retry_gaps(include_given_up=retry_given_up)
+
+    def sweep_window(self, window: Window, emit: Emit[Fetched]) -> None:
+        """Search one window (split while it overflows the cap) and emit its efetch bodies."""
         limit = self.settings.esearch_limit
         result = self.client.esearch(
             self.protocol.query,
@@ -138,12 +124,16 @@ class _Sweeper:
                 parts = math.ceil(result.count / (limit * 0.8))
                 log.info("window %s has %d records: splitting in %d", window, result.count, parts)
                 for part in window.split(parts):
-                    self.sweep_window(part)
+                    self.sweep_window(part, emit)
                 return
         ids = list(dict.fromkeys(result.ids))[:limit]
-        self.found.update(ids)
-        self._report_progress()
-        todo = [pmid for pmid in ids if pmid not in self.done]
+        with self.lock:
+            self.found.update(ids)
+        # PMIDs already handed to the storing thread count as done: an incremental sweep's
+        # mdat window lists every new record its edat window has just fetched.
+        with self.lock:
+            todo = [pmid for pmid in ids if pmid not in self.done and pmid not in self.emitted]
+            self.emitted.update(todo)
         size = self.settings.efetch_batch_size
         if len(todo) == len(ids) and result.webenv and result.query_key:
             for start in range(0, len(ids), size):
@@ -151,83 +141,117 @@ class _Sweeper:
                 body = self.client.efetch_history(
                     result.webenv, result.query_key, retstart=start, retmax=size
                 )
-                self.store_batch(body, expected)
+                emit((body, expected))
         else:
             for start in range(0, len(todo), size):
                 expected = todo[start : start + size]
-                self.store_batch(self.client.efetch_ids(expected), expected)
+                emit((self.client.efetch_ids(expected), expected))
+
+    def retry_gaps(self, *, include_given_up: bool) -> None:
+        """Ask once more for the gaps earlier sweeps left (not already handled by this one)."""
+        with session_scope(self.sessions) as session:
+            pmids = gaps.gaps_to_retry(
+                session=session, review_id=self.review_id, include_given_up=include_given_up
+            )
+        todo = [pmid for pmid in pmids if pmid not in self.done]
+        if todo:
+            log.info("asking again for %d PMIDs earlier sweeps could not store", len(todo))
+        size = self.settings.efetch_batch_size
+        for start in range(0, len(todo), size):
+            expected = todo[start : start + size]
+            self.store_batch(self.client.efetch_ids(expected), expected, retry_missing=False)
 
     def store_batch(self, body: bytes, expected: list[str], retry_missing: bool = True) -> None:
-        records: list[ParsedRecord] = []
-        problems: list[Quarantined] = []
-        deletions: list[str] = []
-        try:
-            for item in iter_pubmed_xml(body):
-                if isinstance(item, ParsedRecord):
-                    records.append(item)
-                elif isinstance(item, Quarantined):
-                    problems.append(item)
-                elif isinstance(item, Deletion):
-                    deletions.append(item.pmid)
-        except PubmedXMLError as exc:
-            # The client already retried truncated bodies; keep what parsed, refetch the rest.
-            log.warning("batch parse stopped early: %s", exc)
-        returned = {r.pmid for r in records} | {p.pmid for p in problems if p.pmid} | set(deletions)
-        missing = [pmid for pmid in expected if pmid not in returned]
+        """Store one efetch answer; every PMID of ``expected`` ends stored or a recorded gap."""
+        batch = read_batch(body, expected, self.client.efetch_ids)
         wanted = set(expected)
-        unmatched = [p for p in problems if p.pmid not in wanted]
-        if missing and len(unmatched) >= len(missing):
-            # Quarantined records whose PMID could not be read stand for the missing ones;
-            # their XML is kept, so nothing is lost and refetching would only repeat them.
-            self.done.update(missing)
-            missing = []
+        found_gaps = gaps.pair_unreadable(batch, wanted)
+        if batch.missing and retry_missing:
+            # PubMed sometimes leaves records out of one answer; ask for those once more.
+            again = read_batch(
+                self.client.efetch_ids(batch.missing), batch.missing, self.client.efetch_ids
+            )
+            batch.missing = []
+            batch.add(again)
+        found_gaps += gaps.gaps_of_batch(batch, wanted)
         with session_scope(self.sessions) as session:
             outcome = store.store_records(
-                session=session, records=records, review_id=self.review_id, sweep_id=self.sweep_id
+                session=session,
+                records=batch.records,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
             )
-            deleted = store.mark_deleted(session=session, pmids=deletions) if deletions else 0
-            for problem in problems:
-                store.record_problem(
-                    session=session,
-                    sweep_id=self.sweep_id,
-                    pmid=problem.pmid,
-                    kind="quarantined",
-                    reason=problem.reason,
-                    xml=problem.xml,
-                )
-            if not (missing and retry_missing):
-                for pmid in missing:
-                    store.record_problem(
-                        session=session,
-                        sweep_id=self.sweep_id,
-                        pmid=pmid,
-                        kind="missing",
-                        reason="listed by esearch but not returned by efetch",
-                    )
+            deleted = store.mark_deleted(session=session, pmids=batch.deletions)
+            self._record_problems(session, batch)
+            recovered = gaps.resolve_gaps(
+                session=session,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
+                pmids=outcome.stored_pmids | set(batch.deletions),
+            )
+            given_up = gaps.note_gaps(
+                session=session,
+                review_id=self.review_id,
+                sweep_id=self.sweep_id,
+                gaps=found_gaps,
+                limit=self.settings.gap_attempts,
+            )
             self._bump(
                 session,
-                fetched=len(records),
+                fetched=len(batch.records),
                 new=outcome.counts["new"],
                 updated=outcome.counts["updated"],
                 unchanged=outcome.counts["unchanged"],
                 deleted=deleted,
-                quarantined=len(problems),
-                missing=0 if retry_missing else len(missing),
+                quarantined=len(batch.problems) + len(batch.broken),
+                missing=len(batch.missing),
+                given_up=given_up,
+                recovered=recovered,
             )
         self.changed_ids.extend(outcome.changed_ids)
-        self.done.update(returned)
-        if missing and retry_missing:
-            self.store_batch(self.client.efetch_ids(missing), missing, retry_missing=False)
-        elif missing:
-            self.done.update(missing)
+        if self.screen is not None:
+            self.screen.batch(outcome.changed_ids)  # while the fetching thread goes on
+        with self.lock:
+            self.done.update(expected)
+            self.done.update(batch.returned())
         self._report_progress()
+
+    def _record_problems(self, session: Session, batch: Batch) -> None:
+        """This sweep's own account of what it could not store, with the bytes to look at."""
+        for problem in batch.problems:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=problem.pmid,
+                kind="quarantined",
+                reason=problem.reason,
+                xml=problem.xml,
+            )
+        for broken in batch.broken:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=broken.pmid,
+                kind="quarantined",
+                reason=broken.reason,
+                raw=broken.raw,
+            )
+        for pmid in batch.missing:
+            store.record_problem(
+                session=session,
+                sweep_id=self.sweep_id,
+                pmid=pmid,
+                kind="missing",
+                reason=gaps.MISSING_REASON,
+            )
 
     def _bump(self, session: Session, **deltas: int) -> None:
         sweep = session.get(Sweep, self.sweep_id)
         assert sweep is not None
         for key, delta in deltas.items():
             setattr(sweep, key, getattr(sweep, key) + delta)
-        sweep.found = len(self.found)
+        with self.lock:
+            sweep.found = len(self.found)
         sweep.requests += self.client.requests_made - self.requests_at_start
         self.requests_at_start = self.client.requests_made
         sweep.heartbeat_at = utcnow()
@@ -235,94 +259,9 @@ class _Sweeper:
 
     def _report_progress(self) -> None:
         if self.progress:
-            self.progress(len(self.done & self.found), len(self.found))
-
-
-def current_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def owner_alive(owner: str) -> bool:
-    """False only when the owner is a process on this host that no longer exists.
-
-    A sweep killed with SIGKILL cannot mark itself; this lets the next run on the
-    same machine resume it at once instead of waiting for the heartbeat to age.
-    """
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _claim_sweep(
-    session: Session,
-    *,
-    review_id: int,
-    plan_args: dict[str, object],
-    stale_after: timedelta,
-    today: date,
-    explicit: bool,
-) -> tuple[Sweep, bool]:
-    """Resume an interrupted sweep of this review, or open a new one; refuse a live duplicate."""
-    unfinished = session.exec(
-        select(Sweep)
-        .where(Sweep.review_id == review_id, col(Sweep.state).in_(UNFINISHED))
-        .order_by(col(Sweep.id).desc())
-    ).first()
-    if unfinished is not None:
-        heartbeat = unfinished.heartbeat_at
-        if heartbeat.tzinfo is None:  # SQLite returns naive datetimes
-            heartbeat = heartbeat.replace(tzinfo=utcnow().tzinfo)
-        live = (
-            unfinished.state == "running"
-            and utcnow() - heartbeat < stale_after
-            and owner_alive(unfinished.owner)
-        )
-        if live:
-            raise SweepError(
-                f"sweep {unfinished.id} of this review is still running "
-                f"(last heartbeat {heartbeat.isoformat(timespec='seconds')})"
-            )
-        if not explicit:
-            unfinished.state = "running"
-            unfinished.owner = current_owner()
-            unfinished.heartbeat_at = utcnow()
-            session.add(unfinished)
-            session.flush()
-            return unfinished, True
-        unfinished.state = "abandoned"
-        unfinished.finished_at = utcnow()
-        session.add(unfinished)
-    plan = plan_sweep(
-        last_success=last_successful_sweep(session=session, review_id=review_id),
-        today=today,
-        **plan_args,  # type: ignore[arg-type]
-    )
-    window = plan.windows[0]
-    sweep = Sweep(
-        review_id=review_id,
-        state="running",
-        full=plan.full,
-        mindate=window.mindate,
-        maxdate=window.maxdate,
-        owner=current_owner(),
-    )
-    session.add(sweep)
-    session.flush()
-    return sweep, False
-
-
-def windows_of(sweep: Sweep) -> list[Window]:
-    start, end = parse_day(sweep.mindate), parse_day(sweep.maxdate)
-    if sweep.full:
-        return [Window(start, end, "edat")]
-    return [Window(start, end, "edat"), Window(start, end, "mdat")]
+            with self.lock:
+                handled, found = len(self.done & self.found), len(self.found)
+            self.progress(handled, found)
 
 
 def run_sweep(
@@ -334,17 +273,25 @@ def run_sweep(
     full: bool = False,
     mindate: str | None = None,
     maxdate: str | None = None,
+    retry_gaps: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
+    screen: SweepScreen | None = None,
     stale_after: timedelta = timedelta(minutes=5),
 ) -> SweepResult:
-    """Sweep one review; raises SweepError with a one-line reason when it cannot complete."""
+    """Sweep one review; raises SweepError with a one-line reason when it cannot complete.
+
+    Open gaps of earlier sweeps are asked for again; ``retry_gaps`` asks for the
+    given-up ones too. ``screen`` screens each stored batch, then finishes before the
+    sweep does (also after a failure, since the records kept count); its outcome is
+    part of the state.
+    """
     today = today or date.today()
     with session_scope(sessions) as session:
         review = store.ensure_review(session=session, protocol=protocol)
         assert review.id is not None
         review_id = review.id
-        sweep, resumed = _claim_sweep(
+        sweep, resumed = claim_sweep(
             session,
             review_id=review_id,
             plan_args={"full": full, "mindate": mindate, "maxdate": maxdate},
@@ -354,60 +301,80 @@ def run_sweep(
         )
         assert sweep.id is not None
         sweep_id = sweep.id
-        done = (
-            store.pmids_seen_by_sweep(session=session, review_id=review_id, sweep_id=sweep_id)
-            if resumed
-            else set()
-        )
+        done: set[str] = set()
+        if resumed:
+            done = store.pmids_seen_by_sweep(
+                session=session, review_id=review_id, sweep_id=sweep_id
+            ) | gaps.pmids_noted_by_sweep(session=session, review_id=review_id, sweep_id=sweep_id)
         windows = windows_of(sweep)
     if resumed:
-        log.info("resuming sweep %d (%d records already stored)", sweep_id, len(done))
-    sweeper = _Sweeper(sessions, client, protocol, settings, sweep_id, review_id, done, progress)
+        log.info("resuming sweep %d (%d records already handled)", sweep_id, len(done))
+    sweeper = _Sweeper(
+        sessions, client, protocol, settings, sweep_id, review_id, done, progress, screen
+    )
     try:
-        sweeper.run(windows)
+        sweeper.run(windows, retry_given_up=retry_gaps)
     except KeyboardInterrupt:
-        _finish(sessions, sweeper, "interrupted", "interrupted by the user")
+        _finish(sessions, sweeper, "interrupted", "interrupted by the user", None)
         raise
     except (EutilsError, OSError) as exc:
         reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
-        result = _finish(sessions, sweeper, "failed", reason)
+        _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} failed: {reason}") from exc
     except Exception as exc:
-        _finish(sessions, sweeper, "failed", f"{exc.__class__.__name__}: {exc}".splitlines()[0])
+        reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+        _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise
     error = "; ".join(sweeper.errors) or None
-    result = _finish(sessions, sweeper, "failed" if error else "succeeded", error)
+    result = _finish(sessions, sweeper, FAILED if error else None, error, _screen(screen))
     if error:
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} incomplete: {error}")
     return result
 
 
+def _screen(screen: SweepScreen | None) -> ScreenOutcome | None:
+    return screen.finish() if screen is not None else None
+
+
 def _finish(
-    sessions: sessionmaker[Session], sweeper: _Sweeper, state: str, error: str | None
+    sessions: sessionmaker[Session],
+    sweeper: _Sweeper,
+    state: str | None,
+    error: str | None,
+    screening: ScreenOutcome | None,
 ) -> SweepResult:
+    """Close the sweep row; ``state`` None means it completed: succeeded, with gaps or not."""
     with session_scope(sessions) as session:
         sweeper._bump(session)
         sweep = session.get(Sweep, sweeper.sweep_id)
         assert sweep is not None
+        if screening is not None:
+            sweep.screened += screening.screened
+            sweep.unscreened = screening.unscreened
+            sweep.screen_error = screening.error
+        open_gaps = gaps.review_gaps(session=session, review_id=sweeper.review_id)
+        if state is None:
+            # Quarantined records whose PMID could not be read are not gaps (nothing to ask
+            # for) but are still this sweep's loss, so they count too.
+            with_gaps = bool(
+                open_gaps or sweep.quarantined or sweep.unscreened or sweep.screen_error
+            )
+            state = WITH_GAPS if with_gaps else SUCCEEDED
         sweep.state = state
         sweep.error = error
         sweep.finished_at = utcnow()
         session.add(sweep)
-        counts = {
-            key: int(getattr(sweep, key))
-            for key in (
-                "found",
-                "fetched",
-                "new",
-                "updated",
-                "unchanged",
-                "deleted",
-                "missing",
-                "quarantined",
-                "requests",
-            )
-        }
-    return SweepResult(sweeper.sweep_id, state, counts, error, list(sweeper.changed_ids))
+        counts = {key: int(getattr(sweep, key)) for key in COUNTS}
+        screen_error = sweep.screen_error
+    return SweepResult(
+        sweeper.sweep_id,
+        state,
+        counts,
+        error,
+        list(sweeper.changed_ids),
+        screen_error,
+        open_gaps,
+    )
 
 
 __all__ = ["SweepResult", "format_day", "plan_sweep", "run_sweep"]

@@ -19,6 +19,7 @@ import email.utils
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -168,6 +169,10 @@ class EutilsClient:
     not given), ``limiter`` (shared pacing; a local limiter at the settings'
     rate by default), ``sleep`` (backoff waits) and ``rng`` (jitter).
     ``requests_made`` counts every HTTP request actually sent, retries included.
+
+    A sweep uses one client from two threads (fetching ahead, and refetching around
+    a bad record while storing): the count is kept under a lock, pacing is the
+    limiter's (thread-safe), and requests' connection pool is safe to share.
     """
 
     def __init__(
@@ -193,6 +198,7 @@ class EutilsClient:
             else (settings.eutils_url + "/")
         )
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # a sweep fetches from two threads
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -341,7 +347,8 @@ class EutilsClient:
     ) -> _T:
         """One paced HTTP request and its classification: result, _Transient or EutilsError."""
         self.limiter.acquire()
-        self.requests_made += 1
+        with self._count_lock:
+            self.requests_made += 1
         request_kwargs: dict[str, Any] = (
             {"data": params} if method == "POST" else {"params": params}
         )

@@ -165,7 +165,7 @@ def test_pmid_never_returned_by_efetch_is_recorded_missing_and_sweep_finishes(
         fake.add(record)
     fake.drop_pmids(["30000003", "30000007"])
     result = sweep(runtime)
-    assert result.state == "succeeded"
+    assert result.state == "succeeded_with_gaps"
     assert result.counts["missing"] == 2
     assert count(runtime, Record) == 10
     with runtime.sessions() as session:
@@ -185,11 +185,14 @@ def test_unparseable_record_is_quarantined_and_its_batch_goes_on(
     bad.xml = bad.xml.replace(b'<PMID Version="1">30000099</PMID>', b'<PMID Version="1">x</PMID>')
     fake.add(bad)
     result = sweep(runtime)
+    assert result.state == "succeeded_with_gaps"
     assert result.counts["new"] == 5
     assert result.counts["quarantined"] == 1
     with runtime.sessions() as session:
         problem = session.exec(select(SweepProblem)).one()
     assert problem.kind == "quarantined" and problem.reason and problem.xml
+    # esearch listed it as 30000099: that PMID stays a gap the next sweeps ask for again
+    assert [(g["pmid"], g["kind"]) for g in result.gaps] == [("30000099", "quarantined")]
 
 
 def test_rate_limit_and_server_errors_are_retried(runtime: Runtime, fake: FakeEutils) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from services.db.engine import check_database
-from services.pipeline.status import review_status
+from services.pipeline.status import health_reasons, review_status
 from services.runtime import Runtime
 from services.web.deps import get_runtime
 
@@ -34,10 +34,21 @@ def check_broker(broker_url: str) -> str | None:
 
 @router.get("/healthz", tags=["health"])
 def healthz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
+    """``ok``, or ``degraded`` with ``reasons``: a dependency down, or a review's data not whole.
+
+    The HTTP status answers "is the service up?": 503 only when the database or the
+    broker is unreachable. A review with gaps (quarantined, missing or unscreened
+    records, a failed sweep) is ``degraded`` with HTTP 200, because a container
+    healthcheck restarts on non-2xx and a restart fixes no missing record.
+    """
     db_error = check_database(runtime.engine)
     broker_error = check_broker(runtime.settings.broker_url)
+    reasons = [f"database: {db_error}"] if db_error else []
+    if broker_error:
+        reasons.append(f"broker: {broker_error}")
     body: dict[str, Any] = {
-        "status": "ok" if not (db_error or broker_error) else "degraded",
+        "status": "ok",
+        "reasons": reasons,
         "database": {"ok": db_error is None, "error": db_error},
         "broker": {
             "ok": broker_error is None,
@@ -49,4 +60,7 @@ def healthz(runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     if db_error is None:
         with runtime.sessions() as session:
             body["reviews"] = review_status(session=session, protocols=runtime.protocols)
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+            reasons.extend(health_reasons(session=session))
+    body["status"] = "degraded" if reasons else "ok"
+    down = bool(db_error or broker_error)
+    return JSONResponse(body, status_code=503 if down else 200)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from services import reviewing
 from services.db.reviewing import User
+from services.pipeline.status import sweep_health
 from services.runtime import Runtime
 from services.web import screening, views
 from services.web.accounts import end_sessions, user_for_token
@@ -131,7 +132,13 @@ def dashboard(
     return render(
         request,
         "review.html",
-        {"user": user, "review": ctx, "counts": counts, "resolver": has_role(user, "resolver")},
+        {
+            "user": user,
+            "review": ctx,
+            "counts": counts,
+            "resolver": has_role(user, "resolver"),
+            "sweep_health": sweep_health(session=session, review_id=ctx.id),
+        },
     )
 
 
