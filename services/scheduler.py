@@ -68,3 +68,30 @@ class EmbeddedScheduler:
             self.job(self.runtime, slug)
         except Exception as exc:  # a failed sweep is recorded in its row; the service stays up
             log.error("scheduled sweep of %s failed: %s", slug, exc)
+
+
+class Every:
+    """A daemon thread calling ``job`` every ``seconds`` until stopped; a failure is logged."""
+
+    def __init__(self, seconds: float, job: Callable[[], object], *, name: str) -> None:
+        self.seconds = seconds
+        self.job = job
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.job()
+            except Exception as exc:  # the next round tries again; the service stays up
+                log.error("%s failed: %s", self.name, exc)

@@ -7,26 +7,34 @@ import logging
 import uvicorn
 
 from services.runtime import Runtime
-from services.scheduler import EmbeddedScheduler
+from services.scheduler import EmbeddedScheduler, Every
 from services.web.app import create_app
 
 log = logging.getLogger(__name__)
-SWEEP_TASK = "livescreen.sweep_review"
+PIPELINE_TASK = "livescreen.pipeline"
+DELIVER_EVERY = 30.0  # seconds between delivery passes (retries, reviewers' includes)
 
 
 def scheduled_job(runtime: Runtime, slug: str) -> object:
-    """In-process sweep without a broker; with one, hand the sweep to the Celery workers."""
+    """The review's whole loop in-process without a broker; with one, hand it to Celery."""
     if runtime.settings.uses_broker:
         from celery import Celery
 
         # By name, so services never import workers (the import direction is one way).
         broker = Celery("livescreen", broker=runtime.settings.broker_url)
-        return broker.send_task(SWEEP_TASK, args=[slug])
-    from services.pipeline.jobs import sweep_review
+        return broker.send_task(PIPELINE_TASK, args=[slug])
+    from services.pipeline.chain import run_pipeline
 
-    result = sweep_review(runtime, slug)
-    log.info("%s", result.summary(slug))
-    return result
+    results = run_pipeline(runtime, slug)
+    log.info("%s: %s", slug, results.get("sweep"))
+    return results
+
+
+def deliver_job(runtime: Runtime) -> object:
+    """Due deliveries of every review, between sweeps (in-process mode only)."""
+    from services.pipeline.chain import deliver_step
+
+    return deliver_step(runtime, None)
 
 
 def serve(
@@ -48,12 +56,16 @@ def serve(
     )
     server = uvicorn.Server(config)
     embedded = EmbeddedScheduler(runtime, scheduled_job, run_at_start=initial_sweep)
+    delivery = Every(DELIVER_EVERY, lambda: deliver_job(runtime), name="livescreen-deliver")
     if scheduler:
         embedded.start()
+        if not runtime.settings.uses_broker:  # with a broker, beat schedules deliveries
+            delivery.start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after its graceful shutdown; stopping is the normal end
     finally:
         embedded.stop()
+        delivery.stop()
     log.info("stopped")

@@ -13,20 +13,33 @@ from celery import Celery
 from services.protocols import ProtocolError, load_protocols
 from services.settings import Settings, get_settings
 
-SWEEP_TASK = "livescreen.sweep_review"
+PIPELINE_TASK = "livescreen.pipeline"
+DELIVER_TASK = "livescreen.deliver_alerts"
+DELIVER_EVERY = timedelta(seconds=60)
+# Redis hands an unacknowledged task to another worker after this long. Tasks are
+# acknowledged late, so it must exceed the longest task (a full sweep of a large review
+# takes minutes; four hours leaves a wide margin), or a long sweep would run twice.
+VISIBILITY_TIMEOUT = timedelta(hours=4)
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
-    """One entry per review; ``expires`` below the period so a backlog never piles up sweeps."""
+    """One pipeline entry per review, plus delivery of due alerts every minute (retries and
+    reviewers' includes between sweeps); ``expires`` below each period so a backlog never
+    piles up runs."""
     schedule: dict[str, dict[str, object]] = {}
     for slug, protocol in load_protocols(list(settings.protocols)).items():
         period = timedelta(hours=protocol.schedule_hours)
         schedule[f"sweep-{slug}"] = {
-            "task": SWEEP_TASK,
+            "task": PIPELINE_TASK,
             "schedule": period,
             "args": (slug,),
             "options": {"expires": period.total_seconds() * 0.9},
         }
+    schedule["deliver-alerts"] = {
+        "task": DELIVER_TASK,
+        "schedule": DELIVER_EVERY,
+        "options": {"expires": DELIVER_EVERY.total_seconds() * 0.9},
+    }
     return schedule
 
 
@@ -44,6 +57,10 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=timedelta(days=1),
         timezone="UTC",
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
+        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
+        worker_send_task_events=True,  # Flower and `celery events` show tasks by name
+        task_send_sent_event=True,
         beat_schedule=beat_schedule(settings),
     )
     app.autodiscover_tasks(["workers"], related_name="tasks", force=True)

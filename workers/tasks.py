@@ -1,4 +1,11 @@
-"""Thin Celery tasks: unpack ids, build the runtime once per process, call services.pipeline."""
+"""Thin Celery tasks: unpack a slug, build the runtime once per process, call one step.
+
+Each step of the living loop (services.pipeline.chain) is a task of its own, chained by
+``livescreen.pipeline``. Every task is idempotent, acknowledged only after it ran
+(``acks_late``; the app sets ``task_reject_on_worker_lost``), so a worker killed at any
+point has its task redelivered and the chain goes on; only named transient errors
+are retried, with exponential backoff and jitter.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,26 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from celery import shared_task
+import sqlalchemy as sa
+from celery import chain, shared_task
 
 from services.errors import SweepError
 from services.runtime import Runtime, build_runtime
 from services.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+# Failures another attempt can cure: PubMed or the database briefly away.
+TRANSIENT = (SweepError, sa.exc.OperationalError, ConnectionError, TimeoutError)
+STEP = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "bind": True,
+}
 
 
 @lru_cache(maxsize=1)
@@ -21,31 +41,74 @@ def worker_runtime() -> Runtime:
     return build_runtime(get_settings())
 
 
-@shared_task(
-    name="livescreen.sweep_review",
-    acks_late=True,  # a sweep resumes where it stopped, so running it again is safe
-    autoretry_for=(SweepError,),
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=5,
-)
-def sweep_review(slug: str, full: bool = False) -> dict[str, Any]:
-    from services.pipeline.jobs import sweep_review as run
-
+def _known(slug: str) -> Runtime | None:
     runtime = worker_runtime()
     if slug not in runtime.protocols:
-        log.warning("sweep of unknown review %s ignored", slug)
+        log.warning("task for unknown review %s ignored", slug)
+        return None
+    return runtime
+
+
+@shared_task(name="livescreen.pipeline", acks_late=True, bind=True)
+def pipeline(self: Any, slug: str) -> str | None:
+    """Start the review's chain: sweep -> screen -> rank -> alerts -> deliver, on the queue
+    this task came from (so a deployment's, or a test's, own queue keeps the whole chain)."""
+    if _known(slug) is None:
+        return None
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    steps = [
+        sweep_review.si(slug),
+        screen_review.si(slug),
+        rank_review.si(slug),
+        raise_alerts.si(slug),
+        deliver_alerts.si(slug),
+    ]
+    if queue:
+        steps = [step.set(queue=queue) for step in steps]
+    return str(chain(*steps).apply_async().id)
+
+
+@shared_task(name="livescreen.sweep_review", **STEP)
+def sweep_review(self: Any, slug: str, full: bool = False) -> dict[str, Any]:
+    from services.pipeline.chain import sweep_step
+
+    runtime = _known(slug)
+    if runtime is None:
         return {"slug": slug, "state": "unknown review"}
-    result = run(runtime, slug, full=full)
+    result = sweep_step(runtime, slug, full=full, attempt=self.request.retries + 1)
     return {"slug": slug, "sweep_id": result.sweep_id, "state": result.state, **result.counts}
 
 
-@shared_task(name="livescreen.screen_review", acks_late=True)
-def screen_review(slug: str) -> int:
-    from services.pipeline.jobs import screen_review as run
+@shared_task(name="livescreen.screen_review", **STEP)
+def screen_review(self: Any, slug: str) -> int:
+    from services.pipeline.chain import screen_step
 
-    runtime = worker_runtime()
-    if slug not in runtime.protocols:
-        return 0
-    return run(runtime, slug)
+    runtime = _known(slug)
+    return 0 if runtime is None else screen_step(runtime, slug, attempt=self.request.retries + 1)
+
+
+@shared_task(name="livescreen.rank_review", **STEP)
+def rank_review(self: Any, slug: str) -> int:
+    from services.pipeline.chain import rank_step
+
+    runtime = _known(slug)
+    return 0 if runtime is None else rank_step(runtime, slug, attempt=self.request.retries + 1)
+
+
+@shared_task(name="livescreen.raise_alerts", **STEP)
+def raise_alerts(self: Any, slug: str) -> int:
+    from services.pipeline.chain import alerts_step
+
+    runtime = _known(slug)
+    return 0 if runtime is None else alerts_step(runtime, slug, attempt=self.request.retries + 1)
+
+
+@shared_task(name="livescreen.deliver_alerts", **STEP)
+def deliver_alerts(self: Any, slug: str | None = None) -> dict[str, Any]:
+    """One review's due deliveries after its sweep, or (no slug, from beat) every review's."""
+    from services.pipeline.chain import deliver_step
+
+    if slug is None:
+        return deliver_step(worker_runtime(), None)
+    runtime = _known(slug)
+    return {} if runtime is None else deliver_step(runtime, slug, attempt=self.request.retries + 1)

@@ -119,3 +119,107 @@ def test_worker_sweeps_review_into_the_database_idempotently(
         runtime.close()
         time.sleep(0)
     assert "Traceback" not in stderr, stderr
+
+
+def test_worker_runs_the_whole_loop_and_a_new_trial_alerts_once(
+    database_url: str, broker_url: str, tmp_path: Path
+) -> None:
+    """beat's entry (livescreen.pipeline) on a real worker: sweep, screen, rank, raise alerts
+    and deliver them to a real webhook receiver; a second run sends nothing."""
+    from services.alerts.subscriptions import subscribe
+    from services.pipeline.chain import review_id_of
+    from services.settings import FLAGSHIP_PROTOCOL
+    from tests.alerts.receiver import running_receiver
+
+    trial = synthetic_record(
+        "41000001",
+        title="Microdosing psilocybin in healthy adults: a randomised, double-blind, "
+        "placebo-controlled trial",
+        abstract="Healthy adults were randomised to psilocybin 1 mg or placebo on six "
+        "occasions. Psilocybin at this low dose did not differ from placebo.",
+        edat=date(2026, 3, 1),
+    )
+    other = synthetic_record("41000002", edat=date(2026, 3, 2))
+    with FakeEutils([trial, other]) as fake, running_receiver("celery-secret") as hook:
+        env = {
+            **os.environ,
+            "LIVESCREEN_DATABASE_URL": database_url,
+            "LIVESCREEN_BROKER_URL": broker_url,
+            "LIVESCREEN_EUTILS_URL": fake.base_url,
+            "LIVESCREEN_PROTOCOLS": str(FLAGSHIP_PROTOCOL),
+            "LIVESCREEN_NCBI_API_KEY": "test",
+            "LIVESCREEN_ALERTS_ALLOW_PRIVATE": "1",
+        }
+        settings = Settings(
+            database_url=database_url,
+            broker_url=broker_url,
+            protocols=[FLAGSHIP_PROTOCOL],
+            alerts_allow_private=True,
+        )
+        runtime = build_runtime(settings)
+        slug = "psilocybin-microdosing"
+        with runtime.sessions() as session:
+            review_id = review_id_of(runtime, slug)
+            subscribe(
+                session=session,
+                settings=settings,
+                review_id=review_id,
+                channel="webhook",
+                target=hook.url(),
+                secret="celery-secret",
+            )
+            session.commit()
+        from workers.celery_app import create_celery
+
+        app = create_celery(settings)
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        worker = start_worker(env, queue)
+        try:
+            for run in (1, 2):
+                app.send_task("livescreen.pipeline", args=[slug], queue=queue)
+                state = wait_for_chain(runtime, review_id, sweeps=run)
+                assert state == ("succeeded", 1), f"run {run}: {state}"
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            stderr = worker.stderr.read().decode() if worker.stderr else ""
+            if worker.stderr:
+                worker.stderr.close()
+            app.close()
+            runtime.close()
+    assert "Traceback" not in stderr, stderr
+    assert len(hook.received) == 1 and hook.received[0].signature_ok
+    assert b'"pmid":"41000001"' in hook.received[0].body
+
+
+def wait_for_chain(runtime: object, review_id: int, *, sweeps: int) -> tuple[str, int]:
+    """Poll until the review has ``sweeps`` sweeps and their chain's deliver step finished;
+    (that step's state, deliveries delivered)."""
+    from services.db.alerts import Delivery
+    from services.db.runs import StepRun
+
+    deadline = time.monotonic() + 120
+    state = ("not finished", 0)
+    while time.monotonic() < deadline:
+        with runtime.sessions() as session:  # type: ignore[attr-defined]
+            swept = session.exec(
+                select(func.count()).select_from(Sweep).where(Sweep.review_id == review_id)
+            ).one()
+            delivers = session.exec(
+                select(func.count())
+                .select_from(StepRun)
+                .where(StepRun.review_id == review_id, StepRun.step == "deliver")
+                .where(StepRun.state == "succeeded")
+            ).one()
+            delivered = session.exec(
+                select(func.count()).select_from(Delivery).where(Delivery.state == "delivered")
+            ).one()
+        state = ("succeeded" if delivers >= sweeps else "running", int(delivered))
+        if swept >= sweeps and delivers >= sweeps:
+            return state
+        time.sleep(0.5)
+    return state

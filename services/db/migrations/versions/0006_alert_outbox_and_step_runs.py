@@ -1,8 +1,9 @@
-"""alert outbox: subscriptions, alerts and their deliveries
+"""alert outbox: subscriptions, alerts and their deliveries; step runs of the pipeline
 
 Alerts are written in the same transaction as the change that causes them, and
 one delivery per alert and subscription is unique in the database, so each event
-reaches each channel once whatever crashes or retries happen.
+reaches each channel once whatever crashes or retries happen. ``step_runs`` keeps
+one row per run of each pipeline step (state, attempt, error) so failures are visible.
 
 Revision ID: 0006
 Revises: 0005
@@ -76,9 +77,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("alert_id", "subscription_id", name="uq_delivery"),
     )
     op.create_index("ix_deliveries_due", "deliveries", ["state", "next_attempt_at"])
+    op.create_table(
+        "step_runs",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        _ref("review_id", "reviews"),
+        sa.Column("step", sa.String(10), nullable=False),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("sweep_id", sa.Integer(), nullable=True),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        _ts("started_at"),
+        _ts("finished_at", nullable=True),
+    )
+    op.create_index("ix_step_runs_review_step", "step_runs", ["review_id", "step", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_step_runs_review_step", table_name="step_runs")
+    op.drop_table("step_runs")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     op.drop_table("deliveries")
     op.drop_index("ix_alerts_review_created", table_name="alerts")

@@ -1,0 +1,35 @@
+"""Step runs: one row per run of a step of a review's pipeline, so every failure is visible.
+
+The living loop is a chain of steps (sweep, screen, rank, alerts, deliver); each run
+records its state, how many attempts it took, its last error and the sweep it
+belongs to. ``livescreen status`` and the dashboard read the newest run of each step,
+and the alerts step reads its own last success as a watermark (the sweeps it has
+already raised alerts for).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from services.db.models import cascading_key, timestamp
+
+STEPS = ("sweep", "screen", "rank", "alerts", "deliver")
+
+
+class StepRun(SQLModel, table=True):
+    __tablename__ = "step_runs"
+    __table_args__ = (sa.Index("ix_step_runs_review_step", "review_id", "step", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = cascading_key("reviews")
+    step: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    state: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    sweep_id: int | None = Field(default=None)
+    attempt: int = Field(default=1)
+    detail: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    started_at: datetime = timestamp()
+    finished_at: datetime | None = timestamp(nullable=True)

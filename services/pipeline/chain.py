@@ -1,0 +1,246 @@
+"""The living loop of one review: sweep -> screen -> rank -> raise alerts -> deliver.
+
+Every mode runs these same step functions: the Celery tasks one per task (a chain),
+the embedded scheduler one after the other in-process. Each step re-reads what it
+needs from the database, is idempotent (run it twice and nothing changes), and
+leaves a :class:`~services.db.runs.StepRun` row with its state, attempt and error,
+so a failure is visible and a redelivered task simply runs again.
+
+The alerts step raises alerts for the records of every sweep since its own last
+success (its watermark), so a crash between a sweep and its alerts loses nothing:
+the next run picks those sweeps up, and the alerts' natural keys make a repeat add
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from services.alerts.deliver import deliver_due
+from services.alerts.events import raise_record_alerts
+from services.db.models import Record, Review, ReviewRecord, Screening, Sweep, utcnow
+from services.db.runs import StepRun
+from services.pipeline.result import SweepResult
+from services.pipeline.store import ensure_review
+from services.reviewing.status import record_status
+from services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def review_id_of(runtime: Runtime, slug: str) -> int:
+    with runtime.sessions() as session:
+        review = ensure_review(session=session, protocol=runtime.protocol(slug))
+        session.commit()
+        assert review.id is not None
+        return review.id
+
+
+@contextmanager
+def recorded(runtime: Runtime, review_id: int, step: str, *, attempt: int = 1) -> Iterator[StepRun]:
+    """A StepRun row for the block: ``running`` (committed first, so a crash shows), then
+    ``succeeded`` with its detail, or ``failed`` with the error, which is re-raised."""
+    with runtime.sessions() as session:
+        run = StepRun(review_id=review_id, step=step, state="running", attempt=attempt)
+        session.add(run)
+        session.commit()
+        session.refresh(run)
+    try:
+        yield run
+    except BaseException as exc:
+        run.state, run.error = "failed", f"{exc.__class__.__name__}: {exc}"[:2000]
+        _finish(runtime, run)
+        raise
+    run.state = "succeeded"
+    _finish(runtime, run)
+
+
+def _finish(runtime: Runtime, run: StepRun) -> None:
+    with runtime.sessions() as session:
+        run.finished_at = utcnow()
+        session.merge(run)
+        session.commit()
+
+
+def sweep_step(runtime: Runtime, slug: str, *, attempt: int = 1, full: bool = False) -> SweepResult:
+    """Sweep PubMed (screening each stored batch as it goes)."""
+    from services.pipeline.jobs import sweep_review
+
+    with recorded(runtime, review_id_of(runtime, slug), "sweep", attempt=attempt) as run:
+        result = sweep_review(runtime, slug, full=full)
+        run.sweep_id, run.detail = result.sweep_id, result.summary(slug)
+        return result
+
+
+def screen_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
+    """Screen whatever is still unscreened under the current protocol (after a crash, say)."""
+    from services.pipeline.jobs import screen_review
+
+    with recorded(runtime, review_id_of(runtime, slug), "screen", attempt=attempt) as run:
+        screened = screen_review(runtime, slug)
+        run.detail = f"{screened} screened"
+        return screened
+
+
+def rank_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
+    """Bring the queue's order in line with the current screenings; how many moved.
+
+    Screening sets each record's priority as it goes; this repairs any it could not
+    (a crash between the two), and is where the learned ranking will retrain.
+    """
+    review_id = review_id_of(runtime, slug)
+    with recorded(runtime, review_id, "rank", attempt=attempt) as run:
+        with runtime.sessions() as session:
+            review = session.get(Review, review_id)
+            assert review is not None
+            current = (
+                sa.select(col(Screening.p_include))
+                .join(Record, col(Record.id) == col(Screening.record_id))
+                .where(
+                    col(Screening.review_id) == review_id,
+                    col(Screening.record_id) == col(ReviewRecord.record_id),
+                    col(Screening.protocol_version) == review.protocol_version,
+                    col(Screening.content_hash) == col(Record.content_hash),
+                )
+                .order_by(col(Screening.id).desc())
+                .limit(1)
+                .scalar_subquery()
+            )
+            moved = (
+                session.connection()
+                .execute(
+                    sa.update(ReviewRecord)
+                    .where(
+                        col(ReviewRecord.review_id) == review_id,
+                        current.is_not(None),
+                        col(ReviewRecord.priority) != current,
+                    )
+                    .values(priority=current)
+                )
+                .rowcount
+            )
+            session.commit()
+        run.detail = f"{moved} re-ranked"
+        return int(moved or 0)
+
+
+def alerts_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
+    """Raise the alerts of every sweep since this step's last success; how many are new."""
+    review_id = review_id_of(runtime, slug)
+    protocol = runtime.protocol(slug)
+    with recorded(runtime, review_id, "alerts", attempt=attempt) as run:
+        with runtime.sessions() as session:
+            done = session.execute(
+                sa.select(sa.func.max(col(StepRun.sweep_id))).where(
+                    col(StepRun.review_id) == review_id,
+                    col(StepRun.step) == "alerts",
+                    col(StepRun.state) == "succeeded",
+                )
+            ).scalar()
+            latest = session.execute(
+                sa.select(sa.func.max(col(Sweep.id))).where(col(Sweep.review_id) == review_id)
+            ).scalar()
+            if latest is None:
+                run.detail = "no sweep yet"
+                return 0
+            record_ids = list(
+                session.execute(
+                    sa.select(col(ReviewRecord.record_id)).where(
+                        col(ReviewRecord.review_id) == review_id,
+                        col(ReviewRecord.last_sweep_id) > (done or 0),
+                        col(ReviewRecord.last_sweep_id) <= latest,
+                    )
+                ).scalars()
+            )
+            review = session.get(Review, review_id)
+            assert review is not None
+            raised = 0
+            for start in range(0, len(record_ids), 1000):
+                raised += raise_record_alerts(
+                    session=session,
+                    review=review,
+                    record_ids=record_ids[start : start + 1000],
+                    is_included=_included(session, review_id, protocol.required_decisions),
+                    sweep_id=latest,
+                )
+                session.commit()
+        run.sweep_id, run.detail = latest, f"{raised} new alerts from {len(record_ids)} records"
+        return raised
+
+
+def _included(session: Session, review_id: int, required: int) -> Callable[[int], bool]:
+    def included(record_id: int) -> bool:
+        status = record_status(
+            session=session, review_id=review_id, record_id=record_id, required=required
+        )
+        return status == "included"
+
+    return included
+
+
+def deliver_step(runtime: Runtime, slug: str | None = None, *, attempt: int = 1) -> dict[str, Any]:
+    """Send the due deliveries (of one review, or all when ``slug`` is None)."""
+    review_id = review_id_of(runtime, slug) if slug else None
+    if review_id is None:
+        report = deliver_due(
+            sessions=runtime.sessions, settings=runtime.settings, rng=random.Random()
+        )
+        return vars(report)
+    with recorded(runtime, review_id, "deliver", attempt=attempt) as run:
+        report = deliver_due(
+            sessions=runtime.sessions,
+            settings=runtime.settings,
+            review_id=review_id,
+            rng=random.Random(),
+        )
+        run.detail = (
+            f"{report.delivered} delivered, {report.retry} to retry, {report.failed} failed"
+        )
+        return vars(report)
+
+
+STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sweep": sweep_step,
+    "screen": screen_step,
+    "rank": rank_step,
+    "alerts": alerts_step,
+    "deliver": deliver_step,
+}
+
+
+def run_pipeline(runtime: Runtime, slug: str) -> dict[str, Any]:
+    """The whole loop in-process (the embedded default): every step, in order.
+
+    A failed step is recorded and logged, and the later steps still run: records a
+    failed sweep did store are screened and alerted on, and due deliveries go out.
+    """
+    results: dict[str, Any] = {}
+    for step, function in STEP_FUNCTIONS.items():
+        try:
+            results[step] = function(runtime, slug)
+        except Exception as exc:  # recorded on its StepRun; the loop goes on
+            log.error("%s: %s step failed: %s", slug, step, exc)
+            results[step] = {"error": str(exc)}
+    return results
+
+
+def last_runs(*, session: Session, review_id: int) -> dict[str, StepRun]:
+    """The newest run of each step of a review, for status and the dashboard."""
+    rows = session.exec(
+        select(StepRun)
+        .where(StepRun.review_id == review_id)
+        .order_by(col(StepRun.id).desc())
+        .limit(200)
+    )
+    out: dict[str, StepRun] = {}
+    for row in rows:
+        out.setdefault(row.step, row)
+    return out
