@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from classifiers.criteria import CriterionConfigError, build_criterion
 from classifiers.types import Criterion
@@ -44,6 +44,9 @@ class Protocol(BaseModel):
     title: str
     query: str = Field(min_length=1)
     schedule_hours: float = Field(default=24, gt=0)
+    # A cron expression (minute hour day month weekday, UTC), e.g. "0 6 * * *"; when set it
+    # decides when the review is swept instead of schedule_hours.
+    schedule: str = ""
     screening: Literal["single", "dual"] = "single"
     blind: bool = True
     criteria: list[CriterionSpec] = Field(default_factory=list)
@@ -56,6 +59,19 @@ class Protocol(BaseModel):
         if not isinstance(other, Protocol):
             return NotImplemented
         return self.model_dump() == other.model_dump()
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        value = value.strip()
+        if value and not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is not a cron expression (five fields: minute hour day month "
+                'weekday, e.g. "0 6 * * *" for 06:00 UTC every day)'
+            )
+        return value
 
     @property
     def required_decisions(self) -> int:

@@ -1,24 +1,29 @@
-"""The embedded scheduler: sweeps each review at start and then every ``schedule_hours``.
+"""The embedded scheduler: every minute, sweeps the reviews that are due (no services needed).
 
-With a broker configured the same schedule is Celery beat's (workers/celery_app.py);
-this one runs the jobs in-process for the no-services default.
+Which reviews are due is read from the database (services.pipeline.schedule), the same
+rule Celery beat's ``due-sweeps`` entry follows with a broker, so a fresh start sweeps
+a never-swept review at once and a restart forgets nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 Job = Callable[[Runtime, str], object]
+CHECK_EVERY = 60.0
 
 
 class EmbeddedScheduler:
-    """One daemon thread; ``stop()`` returns promptly (a running sweep finishes its batch)."""
+    """One daemon thread; ``stop()`` returns promptly (a running sweep finishes its batch).
+
+    ``run_at_start`` False waits one check interval before the first look (``livescreen
+    run --no-initial-sweep``).
+    """
 
     def __init__(
         self,
@@ -26,21 +31,18 @@ class EmbeddedScheduler:
         job: Job,
         *,
         run_at_start: bool = True,
-        clock: Callable[[], float] = time.monotonic,
+        check_every: float = CHECK_EVERY,
+        due: Callable[[Runtime], list[str]] | None = None,
     ) -> None:
+        from services.pipeline.schedule import due_reviews
+
         self.runtime = runtime
         self.job = job
         self.run_at_start = run_at_start
-        self.clock = clock
+        self.check_every = check_every
+        self.due = due or due_reviews
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def due_times(self) -> dict[str, float]:
-        now = self.clock()
-        return {
-            slug: now if self.run_at_start else now + p.schedule_hours * 3600
-            for slug, p in self.runtime.protocols.items()
-        }
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="livescreen-scheduler", daemon=True)
@@ -52,16 +54,19 @@ class EmbeddedScheduler:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        due = self.due_times()
+        if not self.run_at_start and self._stop.wait(self.check_every):
+            return
         while not self._stop.is_set():
-            now = self.clock()
-            for slug, when in sorted(due.items(), key=lambda item: item[1]):
-                if when > now or self._stop.is_set():
-                    continue
+            try:
+                slugs = self.due(self.runtime)
+            except Exception as exc:  # the database briefly away: look again next round
+                log.error("checking which reviews are due failed: %s", exc)
+                slugs = []
+            for slug in slugs:
+                if self._stop.is_set():
+                    return
                 self._run(slug)
-                due[slug] = self.clock() + self.runtime.protocols[slug].schedule_hours * 3600
-            wait = max(0.0, min(due.values(), default=now + 60) - self.clock())
-            self._stop.wait(min(wait, 60.0))
+            self._stop.wait(self.check_every)
 
     def _run(self, slug: str) -> None:
         try:

@@ -13,9 +13,9 @@ from celery import Celery
 from services.protocols import ProtocolError, load_protocols
 from services.settings import Settings, get_settings
 
-PIPELINE_TASK = "livescreen.pipeline"
+DUE_TASK = "livescreen.start_due_pipelines"
 DELIVER_TASK = "livescreen.deliver_alerts"
-DELIVER_EVERY = timedelta(seconds=60)
+CHECK_EVERY = DELIVER_EVERY = timedelta(seconds=60)
 # Redis hands an unacknowledged task to another worker after this long. Tasks are
 # acknowledged late, so it must exceed the longest task (a full sweep of a large review
 # takes minutes; four hours leaves a wide margin), or a long sweep would run twice.
@@ -23,18 +23,18 @@ VISIBILITY_TIMEOUT = timedelta(hours=4)
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
-    """One pipeline entry per review, plus delivery of due alerts every minute (retries and
-    reviewers' includes between sweeps); ``expires`` below each period so a backlog never
-    piles up runs."""
+    """Every minute: start the pipeline of each review that is due (never swept, or its
+    schedule_hours or cron schedule has come round since its last successful sweep: read from
+    the database, so a fresh beat sweeps at once), and deliver due alerts (retries and
+    reviewers' includes between sweeps). Entries expire before the next minute, so a
+    backlog never piles up runs. The protocols are loaded here to refuse a bad one early."""
+    load_protocols(list(settings.protocols))
     schedule: dict[str, dict[str, object]] = {}
-    for slug, protocol in load_protocols(list(settings.protocols)).items():
-        period = timedelta(hours=protocol.schedule_hours)
-        schedule[f"sweep-{slug}"] = {
-            "task": PIPELINE_TASK,
-            "schedule": period,
-            "args": (slug,),
-            "options": {"expires": period.total_seconds() * 0.9},
-        }
+    schedule["due-sweeps"] = {
+        "task": DUE_TASK,
+        "schedule": CHECK_EVERY,
+        "options": {"expires": CHECK_EVERY.total_seconds() * 0.9},
+    }
     schedule["deliver-alerts"] = {
         "task": DELIVER_TASK,
         "schedule": DELIVER_EVERY,

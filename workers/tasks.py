@@ -49,6 +49,18 @@ def _known(slug: str) -> Runtime | None:
     return runtime
 
 
+@shared_task(name="livescreen.start_due_pipelines", acks_late=True, bind=True)
+def start_due_pipelines(self: Any) -> list[str]:
+    """beat's minute tick: start the chain of every review that is due and not running."""
+    from services.pipeline.schedule import due_reviews
+
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    slugs = due_reviews(worker_runtime())
+    for slug in slugs:
+        pipeline.apply_async(args=[slug], **({"queue": queue} if queue else {}))
+    return slugs
+
+
 @shared_task(name="livescreen.pipeline", acks_late=True, bind=True)
 def pipeline(self: Any, slug: str) -> str | None:
     """Start the review's chain: sweep -> screen -> rank -> alerts -> deliver, on the queue
