@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from services.db.engine import DatabaseError
+from services.locks import ReviewLocked
 from services.protocols import ProtocolError
 
 
@@ -22,6 +23,7 @@ def _expected() -> tuple[type[BaseException], ...]:
         ProtocolError,
         DatabaseError,
         SweepError,
+        ReviewLocked,
         InputError,
         LookupError,
         OSError,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from services.db.engine import make_engine, migrate, session_factory
+from services.locks import LocalLocks, Locks, build_locks
 from services.protocols import Protocol, load_protocols, select_protocol
 from services.settings import Settings
 
@@ -19,6 +20,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     protocols: dict[str, Protocol] = field(default_factory=dict)
+    locks: Locks = field(default_factory=LocalLocks)  # one sweep of a review at a time
 
     def protocol(self, slug: str | None) -> Protocol:
         return select_protocol(self.protocols, slug)
@@ -33,4 +35,6 @@ def build_runtime(settings: Settings, *, apply_migrations: bool = True) -> Runti
     engine = make_engine(settings.database_url)
     if apply_migrations:
         migrate(engine)
-    return Runtime(settings, engine, session_factory(engine), protocols)
+    return Runtime(
+        settings, engine, session_factory(engine), protocols, locks=build_locks(settings)
+    )

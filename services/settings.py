@@ -31,6 +31,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./livescreen.db"
     broker_url: str = ""
+    # The Celery queue the chains run on: deployments (or test runs) sharing one Redis keep
+    # apart by naming their own; workers consume it and beat sends to it.
+    celery_queue: str = Field(default="celery", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     eutils_url: str = NCBI_EUTILS_URL
     ncbi_api_key: str = ""
     ncbi_email: str = ""

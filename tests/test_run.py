@@ -104,6 +104,14 @@ def test_health_reports_unreachable_broker(tmp_path: Path) -> None:
         body = response.json()
         assert body["database"]["ok"] is True
         assert body["broker"]["ok"] is False and "Connection" in body["broker"]["error"]
-        assert body["reviews"] == [{"slug": "h", "title": "H", "records": 0, "last_sweep": None}]
+        (review,) = body["reviews"]
+        assert {k: review[k] for k in ("slug", "title", "records", "last_sweep", "steps")} == {
+            "slug": "h",
+            "title": "H",
+            "records": 0,
+            "last_sweep": None,
+            "steps": {},
+        }
+        assert review["next_sweep_due"]  # never swept: due now
     finally:
         runtime.close()

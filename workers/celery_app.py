@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import Celery
+from celery import Celery, signals
 
 from services.protocols import ProtocolError, load_protocols
 from services.settings import Settings, get_settings
@@ -59,6 +59,7 @@ def create_celery(settings: Settings) -> Celery:
         timezone="UTC",
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
         result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
+        task_default_queue=settings.celery_queue,
         worker_send_task_events=True,  # Flower and `celery events` show tasks by name
         task_send_sent_event=True,
         beat_schedule=beat_schedule(settings),
@@ -80,4 +81,11 @@ def create_celery_or_exit(settings: Settings) -> Celery:
         raise SystemExit(f"livescreen celery: error: {exc}") from None
 
 
+def check_due_at_start(sender: object = None, **_: object) -> None:
+    """beat's first minute tick comes a minute after it starts; ask at once instead, so a
+    fresh deployment sweeps every never-swept or overdue review immediately."""
+    app.send_task(DUE_TASK, expires=CHECK_EVERY.total_seconds() * 0.9)
+
+
 app = create_celery_or_exit(get_settings())
+signals.beat_init.connect(check_due_at_start, weak=False)

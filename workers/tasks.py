@@ -17,13 +17,15 @@ import sqlalchemy as sa
 from celery import chain, shared_task
 
 from services.errors import SweepError
+from services.locks import ReviewLocked
 from services.runtime import Runtime, build_runtime
 from services.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-# Failures another attempt can cure: PubMed or the database briefly away.
-TRANSIENT = (SweepError, sa.exc.OperationalError, ConnectionError, TimeoutError)
+# Failures another attempt can cure: PubMed or the database briefly away, or another
+# worker still sweeping the review (its lock lapses within a minute if it died).
+TRANSIENT = (SweepError, ReviewLocked, sa.exc.OperationalError, ConnectionError, TimeoutError)
 STEP = {
     "acks_late": True,
     "autoretry_for": TRANSIENT,

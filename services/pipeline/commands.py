@@ -115,7 +115,29 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
                 f"  {gap['kind']} PMID {gap['pmid']} ({state} after {gap['attempts']} "
                 f"sweep(s), last sweep {gap['last_sweep_id']}): {gap['reason']}"
             )
+        for line in _loop_lines(review):
+            print(f"  {line}")
     return 0
+
+
+def _loop_lines(review: dict[str, Any]) -> list[str]:
+    """The living loop's state: each step's last run, deliveries, when the next sweep is due."""
+    lines = []
+    if review["next_sweep_due"]:
+        lines.append(f"next sweep due {review['next_sweep_due']}")
+    for step, run in review["steps"].items():
+        line = f"{step}: {run['state']} at {run['finished_at'] or run['started_at']}"
+        line += f" (attempt {run['attempt']})" if run["attempt"] > 1 else ""
+        line += f": {run['detail']}" if run["detail"] else ""
+        line += f"; error: {run['error']}" if run["error"] else ""
+        lines.append(line)
+    d = review["deliveries"]
+    if d["pending"] or d["failed"] or d["delivered"]:
+        line = f"deliveries: {d['pending']} pending, {d['failed']} failed, "
+        line += f"{d['delivered']} delivered"
+        line += f"; last error: {d['last_error']}" if d["last_error"] else ""
+        lines.append(line)
+    return lines
 
 
 def _status_line(review: dict[str, Any]) -> str:

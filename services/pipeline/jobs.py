@@ -37,10 +37,12 @@ def sweep_review(
 
     The screening outcome goes on the sweep's row, so a sweep whose records could not
     be screened ends ``succeeded_with_gaps`` with the reason instead of ``succeeded``.
+    The review's lock is held throughout: a second sweep of it, from any process,
+    raises :class:`~services.locks.ReviewLocked` instead of running beside this one.
     """
     protocol = runtime.protocol(slug)
     limiter = limiter or build_rate_limiter(runtime.settings)
-    with EutilsClient(runtime.settings, limiter=limiter) as client:
+    with runtime.locks.hold(slug), EutilsClient(runtime.settings, limiter=limiter) as client:
         return run_sweep(
             sessions=runtime.sessions,
             client=client,

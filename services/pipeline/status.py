@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from services.db.models import Review, ReviewRecord, Sweep
+from services.db.models import Review, ReviewRecord, Sweep, utcnow
 from services.protocols import Protocol
 
 from .gaps import review_gaps
@@ -61,8 +62,14 @@ def last_successful_sweep(*, session: Session, review_id: int) -> Sweep | None:
     ).first()
 
 
-def review_status(*, session: Session, protocols: Mapping[str, Protocol]) -> list[dict[str, Any]]:
-    """One entry per configured review, including reviews never swept yet."""
+def review_status(
+    *, session: Session, protocols: Mapping[str, Protocol], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """One entry per configured review, including reviews never swept yet, with the living
+    loop's state (last run of each step, deliveries, next sweep due)."""
+    from services.pipeline.loop_status import loop_status
+
+    now = now or utcnow()
     reviews = {r.slug: r for r in session.exec(select(Review)).all()}
     counts: dict[int, int] = {
         review_id: total
@@ -82,6 +89,13 @@ def review_status(*, session: Session, protocols: Mapping[str, Protocol]) -> lis
                 "title": protocols[slug].title if slug in protocols else review.title,  # type: ignore[union-attr]
                 "records": int(counts.get(review.id or 0, 0)) if review else 0,
                 "last_sweep": sweep_summary(sweep) if sweep else None,
+                **loop_status(
+                    session=session,
+                    review_id=review.id if review else None,
+                    slug=slug,
+                    protocol=protocols.get(slug),
+                    now=now,
+                ),
             }
         )
     return out

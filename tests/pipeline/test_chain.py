@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,8 @@ from sqlmodel import col, select
 
 from services.alerts.subscriptions import subscribe
 from services.db.alerts import Alert, Delivery
+from services.db.dialect import aware
+from services.db.models import Sweep
 from services.db.runs import StepRun
 from services.pipeline import chain
 from services.runtime import Runtime, build_runtime
@@ -135,3 +137,29 @@ def test_a_failing_step_is_recorded_and_the_loop_goes_on(
         assert runs[-1].state == "failed" and runs[-1].error
         assert runs[-1].finished_at is not None
     assert results["deliver"]["failed"] == 0  # the later steps still ran
+
+
+def test_status_shows_each_steps_last_run_the_deliveries_and_the_next_sweep(
+    loop: tuple[Runtime, FakeEutils, Receiver],
+) -> None:
+    from services.pipeline.commands import _loop_lines
+    from services.pipeline.status import review_status
+
+    runtime, fake, _ = loop
+    chain.run_pipeline(runtime, SLUG)
+    fake.stop()  # the next sweep fails: status must say so, with the error
+    chain.run_pipeline(runtime, SLUG)
+    with runtime.sessions() as s:
+        (review,) = review_status(session=s, protocols=runtime.protocols)
+        finished = s.exec(select(Sweep).where(Sweep.state == "succeeded")).one().finished_at
+    assert list(review["steps"]) == ["sweep", "screen", "rank", "alerts", "deliver"]
+    assert review["steps"]["sweep"]["state"] == "failed"
+    assert review["steps"]["sweep"]["error"]
+    assert review["steps"]["deliver"]["state"] == "succeeded"
+    assert review["deliveries"] == {"pending": 0, "failed": 0, "delivered": 1, "last_error": None}
+    hours = runtime.protocols[SLUG].schedule_hours
+    assert review["next_sweep_due"] == aware(finished + timedelta(hours=hours)).isoformat()
+    lines = _loop_lines(review)
+    assert lines[0] == f"next sweep due {review['next_sweep_due']}"
+    assert lines[1].startswith("sweep: failed at ") and "; error: " in lines[1]
+    assert lines[-1] == "deliveries: 0 pending, 0 failed, 1 delivered"
