@@ -127,8 +127,11 @@ def one_line(exc: BaseException) -> str:
         if exc.title == "Settings" and where:
             where = f"LIVESCREEN_{where.upper()}"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = first["msg"].removeprefix("Value error, ")
+        if not where:  # a rule across settings: its message names them; the input is all
+            return f"{exc.title}: {message}{more}"  # of them, secrets included: not echoed
         got = reprlib.repr(first.get("input"))  # a whole mapping would not fit on a line
-        return f"{exc.title}: {where}: {first['msg']}, got {got}{more}"
+        return f"{exc.title}: {where}: {message}, got {got}{more}"
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else exc.__class__.__name__
 

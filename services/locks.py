@@ -115,5 +115,5 @@ def build_locks(settings: Settings, redis_client: Any | None = None) -> Locks:
             import redis
 
             redis_client = redis.Redis.from_url(settings.broker_url)
-        return RedisLocks(redis_client)
+        return RedisLocks(redis_client, seconds=settings.sweep_lock_seconds)
     return LocalLocks()

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.alerts.smtp_url import parse_smtp_url
@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     broker_url: str = ""
     # The Celery queue the chains run on: deployments (or test runs) sharing one Redis keep
     # apart by naming their own; workers consume it and beat sends to it.
+    # Redis hands an unacknowledged task (its worker died) to another worker after this long;
+    # tasks are acknowledged late, so it must exceed the longest task, or a long sweep would
+    # run twice. Four hours leaves a wide margin over a full sweep of a large review.
+    celery_visibility_timeout: float = Field(default=4 * 3600, gt=0)
+    # A sweep's per-review lock lapses this long after its holder stopped renewing it.
+    sweep_lock_seconds: float = Field(default=60.0, gt=0)
     celery_queue: str = Field(default="celery", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     eutils_url: str = NCBI_EUTILS_URL
     ncbi_api_key: str = ""
@@ -58,8 +64,21 @@ class Settings(BaseSettings):
     # or smtps://user:pass@host:465; empty turns e-mail digests off.
     alerts_allow_private: bool = False
     alerts_timeout: float = Field(default=10.0, gt=0)
+    # A delivery being sent is leased this long; a sender that dies leaves it to lapse, and
+    # it is sent again (with the same X-Livescreen-Delivery key, for receivers to drop).
+    delivery_lease_seconds: float = Field(default=300.0, gt=0)
     smtp_url: SecretStr = SecretStr("")
     smtp_from: str = "livescreen@localhost"
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        """A lease shorter than a send would let a second worker send a live delivery."""
+        if self.delivery_lease_seconds <= 2 * self.alerts_timeout:
+            raise ValueError(
+                f"LIVESCREEN_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be "
+                f"more than twice LIVESCREEN_ALERTS_TIMEOUT ({self.alerts_timeout:g})"
+            )
+        return self
 
     @field_validator("smtp_url")
     @classmethod

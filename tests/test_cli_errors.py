@@ -90,3 +90,16 @@ def test_a_file_that_is_not_a_database_is_one_line(
     assert main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "file is not a database" in err and db in err
+
+
+def test_a_delivery_lease_shorter_than_a_send_is_refused_in_one_line_without_the_secrets(
+    capsys: pytest.CaptureFixture[str], env_settings: pytest.MonkeyPatch
+) -> None:
+    env_settings.setenv("LIVESCREEN_DELIVERY_LEASE_SECONDS", "5")
+    env_settings.setenv("LIVESCREEN_SMTP_URL", "smtp://mailer:hunter2@127.0.0.1:2525")
+    assert main(["status"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "livescreen status: error: Settings: LIVESCREEN_DELIVERY_LEASE_SECONDS (5) must be "
+        "more than twice LIVESCREEN_ALERTS_TIMEOUT (10)\n"
+    )

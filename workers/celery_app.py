@@ -16,10 +16,6 @@ from services.settings import Settings, get_settings
 DUE_TASK = "livescreen.start_due_pipelines"
 DELIVER_TASK = "livescreen.deliver_alerts"
 CHECK_EVERY = DELIVER_EVERY = timedelta(seconds=60)
-# Redis hands an unacknowledged task to another worker after this long. Tasks are
-# acknowledged late, so it must exceed the longest task (a full sweep of a large review
-# takes minutes; four hours leaves a wide margin), or a long sweep would run twice.
-VISIBILITY_TIMEOUT = timedelta(hours=4)
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
@@ -57,8 +53,11 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_expires=timedelta(days=1),
         timezone="UTC",
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
-        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT.total_seconds()},
+        # Settings.celery_visibility_timeout (4 h): above the longest task, see there.
+        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+        result_backend_transport_options={
+            "visibility_timeout": settings.celery_visibility_timeout
+        },
         task_default_queue=settings.celery_queue,
         worker_send_task_events=True,  # Flower and `celery events` show tasks by name
         task_send_sent_event=True,

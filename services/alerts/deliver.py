@@ -36,7 +36,6 @@ from services.records import Record as ParsedRecord
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -87,8 +86,11 @@ def payload_of(alert: Alert, record: Record, review: Review, base_url: str) -> A
     )
 
 
-def _take(session: Session, ids: list[int], now: datetime) -> list[int]:
-    """Lease the deliveries among ``ids`` that are still due; the ones this worker now owns."""
+def _take(session: Session, ids: list[int], now: datetime, lease: timedelta) -> list[int]:
+    """Lease the deliveries among ``ids`` that are still due; the ones this worker now owns.
+
+    The lease (``Settings.delivery_lease_seconds``) outlasts a send, whose every request is
+    cut at ``alerts_timeout``, so a lapsed lease means the sender died."""
     due = sa.or_(
         sa.and_(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) <= now),
         sa.and_(col(Delivery.state) == "sending", col(Delivery.lease_until) < now),
@@ -96,10 +98,14 @@ def _take(session: Session, ids: list[int], now: datetime) -> list[int]:
     taken = session.execute(
         sa.update(Delivery)
         .where(col(Delivery.id).in_(ids), due)
-        .values(state="sending", lease_until=now + LEASE)
+        .values(state="sending", lease_until=now + lease)
         .returning(col(Delivery.id))
     ).scalars()
     return list(taken)
+
+
+def _lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.delivery_lease_seconds)
 
 
 def _settle(session: Session, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
@@ -198,7 +204,7 @@ def _send_webhook(
     report: DeliveryReport,
 ) -> None:
     with sessions() as session:
-        if not _take(session, [delivery_id], now()):
+        if not _take(session, [delivery_id], now(), _lease(settings)):
             return  # another worker has it, or it is done
         session.commit()
         ((delivery, alert, record, review, subscription),) = _rows(session, [delivery_id])
@@ -229,7 +235,7 @@ def _send_digest(
     report: DeliveryReport,
 ) -> None:
     with sessions() as session:
-        taken = _take(session, delivery_ids, now())
+        taken = _take(session, delivery_ids, now(), _lease(settings))
         session.commit()
         if not taken:
             return

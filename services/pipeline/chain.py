@@ -27,6 +27,7 @@ from services.alerts.deliver import deliver_due
 from services.alerts.events import raise_record_alerts
 from services.db.models import Record, Review, ReviewRecord, Screening, Sweep, utcnow
 from services.db.runs import StepRun
+from services.locks import ReviewLocked
 from services.pipeline.result import SweepResult
 from services.pipeline.store import ensure_review
 from services.reviewing.status import record_status
@@ -56,7 +57,9 @@ def recorded(runtime: Runtime, review_id: int, step: str, *, attempt: int = 1) -
     try:
         yield run
     except BaseException as exc:
-        run.state, run.error = "failed", f"{exc.__class__.__name__}: {exc}"[:2000]
+        # Another worker sweeping the review is not this run's failure: it is retried.
+        run.state = "skipped" if isinstance(exc, ReviewLocked) else "failed"
+        run.error = f"{exc.__class__.__name__}: {exc}"[:2000]
         _finish(runtime, run)
         raise
     run.state = "succeeded"
@@ -64,9 +67,27 @@ def recorded(runtime: Runtime, review_id: int, step: str, *, attempt: int = 1) -
 
 
 def _finish(runtime: Runtime, run: StepRun) -> None:
+    """Close the run; a success also closes the earlier runs of the step left ``running`` by a
+    worker that died (its task was redelivered and this run did the work), so status does not
+    show a step running forever."""
     with runtime.sessions() as session:
         run.finished_at = utcnow()
         session.merge(run)
+        if run.state == "succeeded":
+            session.execute(
+                sa.update(StepRun)
+                .where(
+                    col(StepRun.review_id) == run.review_id,
+                    col(StepRun.step) == run.step,
+                    col(StepRun.state) == "running",
+                    col(StepRun.id) < run.id,
+                )
+                .values(
+                    state="abandoned",
+                    finished_at=run.finished_at,
+                    error="its worker stopped; a later run of the step completed",
+                )
+            )
         session.commit()
 
 
