@@ -55,9 +55,7 @@ def create_celery(settings: Settings) -> Celery:
         timezone="UTC",
         # Settings.celery_visibility_timeout (4 h): above the longest task, see there.
         broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
-        result_backend_transport_options={
-            "visibility_timeout": settings.celery_visibility_timeout
-        },
+        result_backend_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
         task_default_queue=settings.celery_queue,
         worker_send_task_events=True,  # Flower and `celery events` show tasks by name
         task_send_sent_event=True,
