@@ -127,6 +127,9 @@ class Record:
     languages: list[str] = field(default_factory=list)
     nct_ids: list[str] = field(default_factory=list)
     retractions: list[RetractionLink] = field(default_factory=list)
+    # ErratumIn links: a correction was published. Not a retraction (the evidence stands), but
+    # a living review's included records are re-read when one appears.
+    errata: list[RetractionLink] = field(default_factory=list)
     is_book: bool = False
 
     @property
@@ -148,6 +151,8 @@ class Record:
         data = asdict(self)
         if data["languages"] == ([self.language] if self.language else []):
             del data["languages"]
+        if not data["errata"]:  # likewise: records without errata keep their hash
+            del data["errata"]
         return data
 
     @classmethod
@@ -157,6 +162,7 @@ class Record:
             AbstractSection(**s) for s in values.get("abstract_sections") or []
         ]
         values["retractions"] = [RetractionLink(**r) for r in values.get("retractions") or []]
+        values["errata"] = [RetractionLink(**r) for r in values.get("errata") or []]
         if "languages" not in values:  # stored before records carried every language
             values["languages"] = [values["language"]] if values.get("language") else []
         known = set(cls.__dataclass_fields__)

@@ -3,11 +3,12 @@
 Three events (issue 8): the machine judges a new or revised record ``include`` (or
 ``uncertain`` at or above a subscription's threshold); reviewers include a record
 (agreement or resolution); an included record's PubMed version now carries a
-retraction or an expression of concern. Each alert has a natural key (the event, the
-record and, for machine verdicts, the record's content version), unique in the
-database, and its deliveries (one per active push subscription) are written in the
-same transaction. Raising is idempotent: a retried step, a redelivered task or a
-second sweep over the same records adds nothing.
+retraction, an expression of concern or an erratum (each erratum alerts once). Each
+alert has a natural key (the event, the record and, for machine verdicts, the
+record's content version), unique in the database, and its deliveries (one per
+active push subscription) are written in the same transaction. Raising is
+idempotent: a retried step, a redelivered task or a second sweep over the same
+records adds nothing.
 """
 
 from __future__ import annotations
@@ -170,6 +171,19 @@ def raise_record_alerts(
                 decision="include",
                 p_include=screening.p_include if screening is not None else None,
                 note=f"this included record is now marked: {RETRACTION_EVENTS[status]}",
+                **common,
+            )
+            raised += alert is not None
+        for erratum in ParsedRecord.from_json(record.data or {}).errata:
+            if not is_included(record.id):
+                break
+            alert = raise_alert(
+                event="retraction",
+                key=f"erratum:{record.id}:{erratum.pmid or erratum.source}",
+                decision="include",
+                p_include=screening.p_include if screening is not None else None,
+                note=f"an erratum to this included record was published: "
+                f"{erratum.source or 'PMID ' + str(erratum.pmid)}",
                 **common,
             )
             raised += alert is not None

@@ -8,7 +8,7 @@ looks like) can be read and changed on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 from services.pubmed.markup import element_text
@@ -203,13 +203,22 @@ def nct_ids(article: Element, citation: Element, title: str, abstract: str | Non
 
 def retractions(holder: Element) -> list[RetractionLink]:
     """Retraction, retract-and-republish and expression-of-concern links, in document order."""
+    return _links(holder, RETRACTION_REF_TYPES)
+
+
+def errata(holder: Element) -> list[RetractionLink]:
+    """ErratumIn links (corrections published for this record), in document order."""
+    return _links(holder, ("ErratumIn",))
+
+
+def _links(holder: Element, ref_types: Container[str]) -> list[RetractionLink]:
     comments = holder.find("CommentsCorrectionsList")
     if comments is None:
         return []
     links = []
     for link in comments.iterchildren("CommentsCorrections"):
         ref_type = link.get("RefType", "")
-        if ref_type not in RETRACTION_REF_TYPES:
+        if ref_type not in ref_types:
             continue
         pmid = child_text(link, "PMID") or None
         links.append(

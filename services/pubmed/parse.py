@@ -261,6 +261,7 @@ def _article_record(elem: Element) -> Record:
         **fields.languages(article),
         nct_ids=fields.nct_ids(article, citation, title, abstract),
         retractions=fields.retractions(citation),
+        errata=fields.errata(citation),
     )
 
 
@@ -291,6 +292,7 @@ def _book_record(elem: Element) -> Record:
         **fields.languages(document),
         nct_ids=fields.dedupe(fields.NCT.findall(f"{title}\n{abstract or ''}")),
         retractions=fields.retractions(document),
+        errata=fields.errata(document),
         is_book=True,
     )
 

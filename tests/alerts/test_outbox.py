@@ -320,6 +320,28 @@ def test_humans_including_a_record_alerts_once_and_a_retraction_of_it_alerts_onc
         events = sorted(a.event for a in s.exec(select(Alert)))
         assert events == ["human_include", "machine_include", "retraction"]
         assert len(list(s.exec(select(Delivery)))) == 3
+        record = s.get(Record, rid)
+        assert record is not None
+        erratum = {"ref_type": "ErratumIn", "pmid": "1001", "source": "J Psy. 2026;1:2"}
+        record.data = {**record.data, "errata": [erratum]}
+        s.add(record)
+        s.commit()
+    assert raise_for(world) == 1  # the erratum, once
+    assert raise_for(world) == 0
+    with world.sessions() as s:
+        record = s.get(Record, rid)
+        assert record is not None
+        later = {"ref_type": "ErratumIn", "pmid": "1002", "source": "J Psy. 2026;2:1"}
+        record.data = {**record.data, "errata": [erratum, later]}
+        s.add(record)
+        s.commit()
+    assert raise_for(world) == 1  # a second erratum is news again
+    with world.sessions() as s:
+        notes = [a.note for a in s.exec(select(Alert).order_by(col(Alert.id)))][-2:]
+        assert notes == [
+            "an erratum to this included record was published: J Psy. 2026;1:2",
+            "an erratum to this included record was published: J Psy. 2026;2:1",
+        ]
 
 
 def test_subscriptions_refuse_private_targets_unless_allowed(world: World) -> None:

@@ -672,3 +672,13 @@ def test_iterator_is_lazy(shared_data: Path) -> None:
     iterator = iter_pubmed_xml(body)
     first = next(iterator)
     assert isinstance(first, Record) and first.pmid == "219391"
+
+
+def test_errata_are_kept_apart_from_retractions(medline_items: list) -> None:
+    records = [i for i in medline_items if isinstance(i, Record)]
+    corrected = [r for r in records if r.errata]
+    assert corrected, "the file has ErratumIn links"
+    assert all(link.ref_type == "ErratumIn" and link.source for r in corrected for link in r.errata)
+    assert all(Record.from_json(r.to_json()).errata == r.errata for r in corrected)
+    plain = next(r for r in records if not r.errata)
+    assert "errata" not in plain.to_json()  # records without errata keep their content hash
