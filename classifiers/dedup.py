@@ -139,6 +139,7 @@ class Match:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     id: int
+    pmid: str | None
     doi: str | None
     title: str  # normalised, without spaces: a "5-HT" whose hyphen was dropped is "5HT" too
     words: frozenset[str]
@@ -150,6 +151,7 @@ def _prepare(item: Item) -> _Prepared:
     title = normalise_title(item.title)
     return _Prepared(
         id=item.id,
+        pmid=item.pmid,
         doi=normalise_doi(item.doi),
         title=title.replace(" ", ""),
         words=frozenset(title.split()),
@@ -200,8 +202,8 @@ _NUMBER = re.compile(r"\d+")
 def _compatible(a: _Prepared, b: _Prepared) -> bool:
     if _NUMBER.findall(a.title) != _NUMBER.findall(b.title):
         return False  # "Part 1" and "Part 2", "12-month" and "24-month" results
-    if a.doi and b.doi and a.doi != b.doi:
-        return False
+    if (a.doi and b.doi and a.doi != b.doi) or (a.pmid and b.pmid and a.pmid != b.pmid):
+        return False  # two identifiers of one kind that differ: two records, however alike
     if _notices(a.title) != _notices(b.title):
         return False  # an erratum or a reply repeats the title of the article it is about
     if _substituted(a, b):
@@ -266,18 +268,22 @@ def fuzzy_matches(items: Sequence[Item], threshold: float = TITLE_THRESHOLD) -> 
     return found
 
 
-def group(matches: Iterable[Match], dois: Mapping[int, str | None] | None = None) -> list[set[int]]:
+def group(
+    matches: Iterable[Match], identifiers: Mapping[int, Item] | None = None
+) -> list[set[int]]:
     """Connected groups of the matched pairs (union-find), each of two records or more.
 
-    With ``dois`` (record id -> DOI), two groups holding different DOIs are never joined,
-    so a chain of fuzzy matches cannot pull an article and its reply together.
+    With ``identifiers`` (record id -> item), two groups holding different DOIs or PMIDs
+    are never joined, so a chain of fuzzy matches cannot pull an article and its reply
+    together.
     """
     parent: dict[int, int] = {}
-    held: dict[int, set[str]] = {}
-    for record_id, doi in (dois or {}).items():
-        normal = normalise_doi(doi)
-        if normal:
-            held[record_id] = {normal}
+    held: dict[int, dict[str, str]] = {}
+    for record_id, item in (identifiers or {}).items():
+        ids = {"doi": normalise_doi(item.doi), "pmid": item.pmid}
+        known = {kind: value for kind, value in ids.items() if value}
+        if known:
+            held[record_id] = known
 
     def root(x: int) -> int:
         parent.setdefault(x, x)
@@ -290,13 +296,13 @@ def group(matches: Iterable[Match], dois: Mapping[int, str | None] | None = None
         ra, rb = root(match.a), root(match.b)
         if ra == rb:
             continue
-        da, db = held.get(ra, set()), held.get(rb, set())
-        if da and db and da != db:
+        ha, hb = held.get(ra, {}), held.get(rb, {})
+        if any(kind in hb and hb[kind] != value for kind, value in ha.items()):
             continue
         keep, gone = min(ra, rb), max(ra, rb)
         parent[gone] = keep
-        if da or db:
-            held[keep] = da | db
+        if ha or hb:
+            held[keep] = {**ha, **hb}
     groups: dict[int, set[int]] = defaultdict(set)
     for x in parent:
         groups[root(x)].add(x)
