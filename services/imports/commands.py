@@ -13,9 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.imports.detect import UndetectableFormat
+from services.imports.items import FormatError
+from services.imports.source import SourceError
 from services.settings import Settings
 
-USER_ERRORS: tuple[type[Exception], ...] = (ValueError,)  # SourceError, FormatError, bad names
+# What a bad file raises: each message names the file and the problem, in one line.
+IMPORT_ERRORS: tuple[type[Exception], ...] = (SourceError, FormatError, UndetectableFormat)
 
 
 def register(subparsers: Any) -> None:
@@ -100,7 +104,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             runtime, slug=args.review, path=Path(args.file), fmt=args.format,
             screen=not args.no_screen,
         ).to_json()  # fmt: skip
-    except USER_ERRORS as exc:
+    except IMPORT_ERRORS as exc:
         return _fail("import", str(exc))
     finally:
         runtime.close()
