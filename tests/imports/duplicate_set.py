@@ -106,31 +106,43 @@ def _doi_variant(doi: str | None, rng: random.Random) -> str | None:
 
 
 def build(
-    shared_data: Path, *, originals: int = 3000, duplicated: int = 1000, seed: int = 12
+    shared_data: Path,
+    *,
+    originals: int | None = 3000,
+    duplicated: int = 1000,
+    copies: int = 1,
+    seed: int = 12,
 ) -> tuple[list[Item], set[tuple[int, int]]]:
-    """(items, true duplicate pairs as (smaller id, larger id))."""
+    """(items, true duplicate pairs as (smaller id, larger id)); ``copies`` per duplicated one."""
     rng = random.Random(seed)
     items = base_items(shared_data, originals)
     truth: set[tuple[int, int]] = set()
     for original in rng.sample(items, min(duplicated, len(items))):
-        authors = list(original.authors)
-        if authors and rng.random() < 0.7:
-            authors[0] = _author_variant(authors[0], rng)
-        year = original.year
-        if year and rng.random() < 0.1:
-            year += 1
-        copy = replace(
-            original,
-            id=len(items) + 1,
-            pmid=None,
-            title=_title_variant(original.title, rng),
-            doi=_doi_variant(original.doi, rng),
-            authors=tuple(authors),
-            year=year,
-        )
-        items.append(copy)
-        truth.add((original.id, copy.id))
+        family = [original.id]
+        for _ in range(copies):
+            copy = _copy_of(original, len(items) + 1, rng)
+            items.append(copy)
+            truth.update((member, copy.id) for member in family)
+            family.append(copy.id)
     return items, truth
+
+
+def _copy_of(original: Item, new_id: int, rng: random.Random) -> Item:
+    authors = list(original.authors)
+    if authors and rng.random() < 0.7:
+        authors[0] = _author_variant(authors[0], rng)
+    year = original.year
+    if year and rng.random() < 0.1:
+        year += 1
+    return replace(
+        original,
+        id=new_id,
+        pmid=None,
+        title=_title_variant(original.title, rng),
+        doi=_doi_variant(original.doi, rng),
+        authors=tuple(authors),
+        year=year,
+    )
 
 
 def pairs_of(groups: list[set[int]]) -> set[tuple[int, int]]:
