@@ -34,6 +34,9 @@ def _records(count: int) -> Iterator[tuple[int, object]]:
     from tests.imports.duplicate_set import _parsed_records
 
     base = [r for r in _parsed_records(SHARED_DATA) if r.title]
+    for record in base:  # one line per field, as the exporting tools write them
+        record.title = " ".join(record.title.split())
+        record.abstract = " ".join(record.abstract.split()) if record.abstract else None
     for n in range(count):
         yield n, base[n % len(base)]
 

@@ -61,9 +61,10 @@ _INITIALS = re.compile(r"^[A-Z][A-Z.\-]{0,4}$")
 
 def fold(text: str) -> str:
     """Lower case, accents dropped (ü -> u), everything but letters and digits to one space."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return _NOT_WORD.sub(" ", ascii_text).strip()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def normalise_doi(doi: str | None) -> str | None:

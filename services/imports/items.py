@@ -10,13 +10,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.pipeline.screen import check_record
+from services.pipeline.screen import LIST_FIELDS, check_record
 from services.records import Record
 
 PMID_PATTERN = re.compile(r"^\d{1,9}$")
 YEAR_PATTERN = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-NCT_PATTERN = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
+NCT_PATTERN = re.compile(r"\b[Nn][Cc][Tt]\d{8}\b")
 
 
 @dataclass(slots=True)
@@ -66,6 +66,8 @@ def clean_doi(value: str | None) -> str | None:
 def nct_ids_in(*texts: str | None) -> list[str]:
     found: dict[str, None] = {}
     for text in texts:
+        if not text or ("NCT" not in text and "nct" not in text):
+            continue  # most records name no trial; skip the regular expression
         for match in NCT_PATTERN.findall(text or ""):
             found[match.upper()] = None
     return list(found)
@@ -75,7 +77,10 @@ def checked(row: str, record: Record) -> Good | Bad:
     """The record if it can be stored and screened, else why not (one line)."""
     if record.pmid and not PMID_PATTERN.match(record.pmid):
         return Bad(row, f"PMID {record.pmid!r} is not a number")
-    problem = check_record(record.to_export())
+    problem = check_record(  # the fields it checks, without copying the whole record
+        {"title": record.title, "abstract": record.abstract}
+        | {name: getattr(record, name) for name in LIST_FIELDS}
+    )
     if problem:
         return Bad(row, problem)
     return Good(row, record)

@@ -35,17 +35,17 @@ def chunks(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(line number of its TY, its lines) per reference; text outside references is skipped."""
     current: list[str] | None = None
     start = 0
-    number = 0
     for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r\n").lstrip("\ufeff")
-        tag = TAG.match(line)
-        if tag and tag.group(1) == "TY":
+        line = raw.rstrip("\r\n")
+        if number == 1:
+            line = line.lstrip("\ufeff")
+        if line.startswith("TY  -") and TAG.match(line):
             if current:  # a TY without an ER before it: the reference ends here
                 yield start, current
             current, start = [line], number
         elif current is not None:
             current.append(line)
-            if tag and tag.group(1) == "ER":
+            if line.startswith("ER  -") and TAG.match(line):
                 yield start, current
                 current = None
     if current:
