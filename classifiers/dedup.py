@@ -25,7 +25,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -53,6 +53,7 @@ SHORT_TITLE = (
 )
 BLOCK_PREFIX = 16  # characters of the normalised title that make a block
 MAX_BLOCK = 4000  # a block larger than this (a common prefix) is split by year
+ROWS = 256  # titles scored against their block at once
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|https?://)", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
@@ -143,7 +144,7 @@ class _Prepared:
     pmid: str | None
     doi: str | None
     title: str  # normalised, without spaces: a "5-HT" whose hyphen was dropped is "5HT" too
-    words: frozenset[str]
+    spaced: str  # normalised, with spaces (its words are split only for candidate pairs)
     year: int | None
     author: str
 
@@ -155,7 +156,7 @@ def _prepare(item: Item) -> _Prepared:
         pmid=item.pmid,
         doi=normalise_doi(item.doi),
         title=title.replace(" ", ""),
-        words=frozenset(title.split()),
+        spaced=title,
         year=item.year,
         author=first_author_surname(item.authors),
     )
@@ -173,8 +174,9 @@ def _substituted(a: _Prepared, b: _Prepared) -> bool:
     other title still holds ("doubleblind"); "pantoprazole" for "lansoprazole" or
     "thirteenth" for "sixteenth" is another paper with an otherwise equal title.
     """
-    only_a = [w for w in a.words - b.words if len(w) >= 4 and w not in b.title]
-    only_b = [w for w in b.words - a.words if len(w) >= 4 and w not in a.title]
+    words_a, words_b = set(a.spaced.split()), set(b.spaced.split())
+    only_a = [w for w in words_a - words_b if len(w) >= 4 and w not in b.title]
+    only_b = [w for w in words_b - words_a if len(w) >= 4 and w not in a.title]
     if not only_a or not only_b:
         return False
     return any(max(fuzz.ratio(w, v) for v in only_b) < WORD_THRESHOLD for w in only_a)
@@ -218,28 +220,37 @@ def _compatible(a: _Prepared, b: _Prepared) -> bool:
     return True
 
 
-def _blocks(prepared: Sequence[_Prepared]) -> list[list[int]]:
-    """Indexes of records that could be duplicates of each other, per block."""
-    keyed: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for index, p in enumerate(prepared):
-        if not p.title:
-            continue
-        keyed[("head", p.title[:BLOCK_PREFIX])].append(index)
-        keyed[("tail", p.title[-BLOCK_PREFIX:])].append(index)
-        if p.author and p.year:
-            keyed[("who", p.author, p.year)].append(index)
-    blocks: list[list[int]] = []
-    for members in keyed.values():
-        if len(members) < 2:
-            continue
-        if len(members) <= MAX_BLOCK:
-            blocks.append(members)
-            continue
-        by_year: dict[int | None, list[int]] = defaultdict(list)  # an over-common prefix
-        for index in members:
-            by_year[prepared[index].year].append(index)
-        blocks.extend(m for m in by_year.values() if 1 < len(m) <= MAX_BLOCK)
-    return blocks
+def _block_key(kind: str, p: _Prepared) -> object:
+    if kind == "head":
+        return hash(p.title[:BLOCK_PREFIX])
+    if kind == "tail":
+        return hash(p.title[-BLOCK_PREFIX:])
+    return hash((p.author, p.year)) if p.author and p.year else None
+
+
+def _blocks(prepared: Sequence[_Prepared]) -> Iterator[list[int]]:
+    """Indexes of records that could be duplicates of each other, per block.
+
+    One kind of block at a time (title start, title end, year and author), keyed by hash,
+    so the index of 100,000 records stays small; a hash collision only adds comparisons.
+    """
+    for kind in ("head", "tail", "who"):
+        keyed: dict[object, list[int]] = defaultdict(list)
+        for index, p in enumerate(prepared):
+            key = _block_key(kind, p) if p.title else None
+            if key is not None:
+                keyed[key].append(index)
+        for members in keyed.values():
+            if len(members) < 2:
+                continue
+            if len(members) <= MAX_BLOCK:
+                yield members
+                continue
+            by_year: dict[int | None, list[int]] = defaultdict(list)  # an over-common prefix
+            for index in members:
+                by_year[prepared[index].year].append(index)
+            yield from (m for m in by_year.values() if 1 < len(m) <= MAX_BLOCK)
+        del keyed
 
 
 def fuzzy_matches(items: Sequence[Item], threshold: float = TITLE_THRESHOLD) -> list[Match]:
@@ -247,26 +258,40 @@ def fuzzy_matches(items: Sequence[Item], threshold: float = TITLE_THRESHOLD) -> 
     prepared = [_prepare(item) for item in items]
     seen: set[tuple[int, int]] = set()
     found: list[Match] = []
+    for block, r, c, score in _similar_titles(prepared, threshold):
+        a, b = prepared[block[r]], prepared[block[c]]
+        pair = (min(a.id, b.id), max(a.id, b.id))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        short = min(len(a.title), len(b.title)) < SHORT_TITLE
+        if short and not (
+            a.title == b.title and a.year and a.year == b.year and a.author == b.author
+        ):
+            continue
+        if _compatible(a, b):
+            found.append(Match(pair[0], pair[1], "fuzzy", score))
+    return found
+
+
+def _similar_titles(
+    prepared: Sequence[_Prepared], threshold: float
+) -> Iterator[tuple[list[int], int, int, float]]:
+    """(block, row, column, score) of title pairs within a block scoring ``threshold`` or more.
+
+    Scored ROWS titles against the block at a time, so a large block's score matrix stays a
+    few megabytes (4,000 x 4,000 at once would be 64 MB).
+    """
     for block in _blocks(prepared):
         titles = [prepared[i].title for i in block]
-        scores = process.cdist(titles, titles, scorer=fuzz.ratio, score_cutoff=threshold)
-        rows, cols = scores.nonzero()
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            if r >= c:
-                continue
-            a, b = prepared[block[r]], prepared[block[c]]
-            pair = (min(a.id, b.id), max(a.id, b.id))
-            if pair in seen:
-                continue
-            seen.add(pair)
-            short = min(len(a.title), len(b.title)) < SHORT_TITLE
-            if short and not (
-                a.title == b.title and a.year and a.year == b.year and a.author == b.author
-            ):
-                continue
-            if _compatible(a, b):
-                found.append(Match(pair[0], pair[1], "fuzzy", float(scores[r, c])))
-    return found
+        for start in range(0, len(titles), ROWS):
+            scores = process.cdist(
+                titles[start : start + ROWS], titles, scorer=fuzz.ratio, score_cutoff=threshold
+            )
+            rows, cols = scores.nonzero()
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                if start + r < c:
+                    yield block, start + r, c, float(scores[r, c])
 
 
 def group(
