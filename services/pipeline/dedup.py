@@ -51,7 +51,7 @@ def review_items(session: Session, review_id: int, page: int = 5000) -> Iterator
                 col(Record.title),
                 col(Record.year),
                 col(Record.abstract).is_not(None),
-                col(Record.data),
+                col(Record.data)[("authors", 0)].as_string(),  # not the whole JSON document
             )
             .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
             .where(col(ReviewRecord.review_id) == review_id, col(Record.id) > last)
@@ -61,14 +61,14 @@ def review_items(session: Session, review_id: int, page: int = 5000) -> Iterator
         ).all()
         if not rows:
             return
-        for record_id, key, doi, title, year, has_abstract, data in rows:
+        for record_id, key, doi, title, year, has_abstract, first_author in rows:
             yield Item(
                 id=record_id,
                 pmid=key if PMID_PATTERN.match(key) else None,  # "doi:..."/"ref:..." keys aren't
                 doi=doi,
                 title=title or "",
                 year=year,
-                authors=tuple((data or {}).get("authors") or [])[:1],
+                authors=(first_author,) if first_author else (),
                 has_abstract=bool(has_abstract),
             )
         last = rows[-1][0]
