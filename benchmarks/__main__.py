@@ -18,6 +18,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
     ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
+    ("benchmarks.import_benchmark", ["--records", "100000"], ["--records", "3000"]),
+    ("benchmarks.dedup_benchmark", [], ["--originals", "3000", "--records", "6000"]),
 ]
 
 

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services import celery_commands
 
     celery_commands.register(sub)
+    from services.imports import commands as import_commands
+
+    import_commands.register(sub)
     return parser
 
 

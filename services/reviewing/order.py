@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from services.db.imports import DUPLICATE, DuplicateMember
 from services.db.models import Record, ReviewRecord
 from services.db.reviewing import Claim, Resolution
 
@@ -34,6 +35,9 @@ def rank_queue(
         .having(sa.func.count() >= required)
     )
     resolved = sa.select(col(Resolution.record_id)).where(col(Resolution.review_id) == review_id)
+    duplicates = sa.select(col(DuplicateMember.record_id)).where(  # shown with their primary
+        col(DuplicateMember.review_id) == review_id, col(DuplicateMember.role) == DUPLICATE
+    )
     stmt = (
         sa.select(col(ReviewRecord.record_id))
         .join(Record, col(Record.id) == ReviewRecord.record_id)
@@ -42,6 +46,7 @@ def rank_queue(
             col(Record.deleted).is_(False),
             col(ReviewRecord.record_id).not_in(done),
             col(ReviewRecord.record_id).not_in(resolved),
+            col(ReviewRecord.record_id).not_in(duplicates),
         )
         # ReviewRecord.priority is the current screening's p_include (UNSCREENED before
         # screening), so this walks ix_review_records_queue_order instead of sorting.

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import services.db.alerts  # noqa: F401
+import services.db.imports  # noqa: F401
 import services.db.models  # noqa: F401
 import services.db.reviewing  # noqa: F401
 import services.db.runs  # noqa: F401

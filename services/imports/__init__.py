@@ -1,0 +1,1 @@
+"""Importing records from files other tools write (RIS, nbib, PubMed XML, CSV, JSONL)."""
