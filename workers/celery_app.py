@@ -39,6 +39,21 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
     return schedule
 
 
+def redelivery_options(visibility_timeout: float) -> dict[str, float]:
+    """How Redis hands a dead worker's unacknowledged tasks to another.
+
+    kombu scans for tasks unacknowledged longer than the visibility timeout every
+    ``unacked_restore_interval`` seconds (a tenth of the timeout, 1 to 10 s), under a
+    mutex that a worker killed mid-scan would otherwise hold for five minutes; it lapses
+    with the timeout here when that is shorter, so one SIGKILL never delays the others.
+    """
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_mutex_expire": min(300.0, visibility_timeout),
+        "unacked_restore_interval": min(10.0, max(1.0, visibility_timeout / 10)),
+    }
+
+
 def create_celery(settings: Settings) -> Celery:
     app = Celery(
         "livescreen", broker=settings.broker_url or None, backend=settings.broker_url or None
@@ -54,7 +69,7 @@ def create_celery(settings: Settings) -> Celery:
         result_expires=timedelta(days=1),
         timezone="UTC",
         # Settings.celery_visibility_timeout (4 h): above the longest task, see there.
-        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
+        broker_transport_options=redelivery_options(settings.celery_visibility_timeout),
         result_backend_transport_options={"visibility_timeout": settings.celery_visibility_timeout},
         task_default_queue=settings.celery_queue,
         worker_send_task_events=True,  # Flower and `celery events` show tasks by name

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from classifiers.dedup import natural_key
 from classifiers.screen import Screener
+from services.alerts.events import raise_record_alerts
 from services.db.imports import ImportRun
 from services.db.models import Record, RecordVersion, Review, utcnow
 from services.imports.items import Bad, Deleted, FormatError, Good, ReadItem
@@ -27,6 +28,7 @@ from services.pipeline import store
 from services.pipeline.dedup import deduplicate_review
 from services.pipeline.screen import screen_pending
 from services.protocols import Protocol
+from services.reviewing.status import record_status
 
 BATCH = 1000
 MAX_PROBLEMS = 10_000  # listed on the run's row; the count goes on past it
@@ -202,6 +204,24 @@ def _store_batch(
             record_ids=outcome.changed_ids,
         )
         report.screened += screened.screened
+        # The alerts of the living loop, as for swept records: a new or revised imported
+        # record the machine finds eligible is announced once (its deliveries go out on the
+        # next delivery pass).
+        raise_record_alerts(
+            session=session,
+            review=review,
+            record_ids=outcome.changed_ids,
+            is_included=lambda record_id: (
+                record_status(
+                    session=session,
+                    review_id=review.id,
+                    record_id=record_id,
+                    required=protocol.required_decisions,
+                )
+                == "included"
+            ),
+        )
+        session.commit()
 
 
 def _ids(session: Session, keys: list[str]) -> dict[str, int]:

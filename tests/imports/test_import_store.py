@@ -196,3 +196,47 @@ def test_cli_bad_files_are_one_line_errors(
     err = capsys.readouterr().err
     assert err.startswith(f"livescreen import: error: {notes}: format not recognised")
     assert err.count("\n") == 1
+
+
+TRIAL_RIS = """TY  - JOUR
+TI  - Microdosing psilocybin in healthy adults: a randomised, double-blind, placebo-controlled trial
+AU  - Lee, Ann
+PY  - 2025
+AB  - Healthy adults were randomised to psilocybin 1 mg or placebo on six occasions. Mood was
+  measured. Psilocybin at this low dose did not differ from placebo.
+ER  -
+"""
+
+
+def test_an_imported_eligible_trial_raises_the_new_trial_alert_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    from services.alerts.subscriptions import subscribe
+    from services.db.alerts import Alert, Delivery
+    from services.settings import FLAGSHIP_PROTOCOL
+
+    settings = Settings(database_url=database_url, protocols=[FLAGSHIP_PROTOCOL])  # type: ignore[call-arg]
+    runtime = build_runtime(settings)
+    try:
+        with runtime.sessions() as session:
+            review = ensure_review(session=session, protocol=runtime.protocol(None))
+            assert review.id is not None
+            subscribe(
+                session=session,
+                settings=settings,
+                review_id=review.id,
+                channel="email",
+                target="team@example.org",
+            )
+            session.commit()
+        path = write(tmp_path, "trial.ris", TRIAL_RIS)
+        run_import(runtime, slug=None, path=path, fmt=None)
+        run_import(
+            runtime, slug=None, path=write(tmp_path, "again.ris", TRIAL_RIS + "\n"), fmt=None
+        )
+        with runtime.sessions() as session:
+            alerts = session.exec(select(Alert)).all()
+            assert [a.event for a in alerts] == ["machine_include"]
+            assert [d.state for d in session.exec(select(Delivery))] == ["pending"]
+    finally:
+        runtime.close()
