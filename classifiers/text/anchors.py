@@ -20,6 +20,7 @@ import re
 MAX_ANCHORS = 64  # more spellings than this: stop the run earlier (shorter anchors)
 _QUANTIFIERS = "?*+{"
 _SPECIAL = ".^$"
+_BOUND = re.compile(r"\{\d*(,\d*)?\}[?+]?")
 
 
 def _closing(text: str, start: int, open_ch: str, close_ch: str) -> int:
@@ -135,8 +136,16 @@ def _quantified(fragment: str, i: int, strings: set[str] | None) -> tuple[set[st
     """Apply the quantifier (if any) at ``fragment[i]`` to an atom's strings."""
     if i >= len(fragment) or fragment[i] not in _QUANTIFIERS:
         return strings, i
+    if fragment[i] == "{":
+        bound = _BOUND.match(fragment, i)
+        # repeats are not a small set of spellings; a "{" that is not a bound is taken
+        # as unknown too, and ends the run where it stands
+        return None, (bound.end() if bound else len(fragment))
     if fragment[i] != "?":
-        return None, i + 1  # repeats: not a finite, small set of spellings
+        i += 1  # * or +: repeats
+        if i < len(fragment) and fragment[i] in "?+":
+            i += 1
+        return None, i
     i += 1
     if i < len(fragment) and fragment[i] in "?+":  # lazy or possessive: the same strings
         i += 1
@@ -233,10 +242,10 @@ def _run_from(branch: str, start: int) -> tuple[set[str], bool, int]:
 
 
 def needs_full_scan(fragment: str) -> bool:
-    """Whether a vocabulary with ``fragment`` must be scanned in full (conservative).
+    """Whether a vocabulary with the unanchored term ``fragment`` must be scanned in full.
 
-    A term that can match nothing changes how a scan steps over the text, and a
-    back-reference changes meaning once the terms are joined into one pattern. Without
+    Conservative. A term that can match nothing changes how a scan steps over the text,
+    and a back-reference changes meaning once the unanchored terms are joined apart. Without
     assertions, a pattern that matches empty somewhere matches the empty string, so
     assertions (look-arounds, anchors, ``\\b``), conditionals and back-references are
     all taken to need the full scan.

@@ -118,9 +118,8 @@ class Doc:
         self._memo[key] = (pattern, hits)
         return list(hits)
 
-    def _anchors_in(self, name: str) -> dict[int, list[int]]:
+    def _anchors_in(self, name: str, version: int) -> dict[int, list[int]]:
         """Where each registered anchor occurs in the field (one scan per scanner version)."""
-        version = SCANNER.current()
         cached = self._anchors.get(name)
         if cached is not None and cached[0] == version:
             return cached[1]
@@ -131,22 +130,18 @@ class Doc:
     def _candidates_in(self, plan: Vocabulary, name: str) -> list[int]:
         """Sorted offsets of the lower-cased field at which a term of ``plan`` may start."""
         key = (plan, name)
-        version = SCANNER.current()
+        version = SCANNER.version
         cached = self._candidates.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
-        occurring = self._anchors_in(name)
-        ids = plan.anchor_ids
-        if len(occurring) < len(ids):
-            present = [a for a in occurring if a in ids]
-        else:
-            present = [a for a in ids if a in occurring]
+        occurring = self._anchors_in(name, version)
+        present = occurring.keys() & plan.anchor_ids
         starts: list[int] = []
         for anchor in present:
             starts.extend(occurring[anchor])
         loose = plan.loose
         guards = plan.guard_ids
-        if loose is not None and (guards is None or any(g in occurring for g in guards)):
+        if loose is not None and (guards is None or not guards.isdisjoint(occurring)):
             text = self.low[name]
             m = loose.search(text)
             while m is not None:

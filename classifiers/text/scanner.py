@@ -19,9 +19,9 @@ import ahocorasick
 class AnchorScanner:
     """The anchors registered so far, each with a small integer id, and their automaton.
 
-    The automaton is rebuilt lazily after new anchors arrive (vocabularies are compiled
-    once, when criteria are built, so that is rare); ``version`` changes with every
-    rebuild so a cached scan can tell that it is stale.
+    The automaton is rebuilt whenever new anchors arrive; vocabularies are compiled
+    once, when criteria are built, so that is rare and never per record. ``version``
+    changes with every rebuild so a cached scan can tell that it is stale.
     """
 
     __slots__ = ("_ids", "_automaton", "version")
@@ -34,41 +34,33 @@ class AnchorScanner:
     def register(self, literals: Iterable[str]) -> frozenset[int]:
         """Ids of ``literals`` (non-empty strings), adding the new ones to the automaton."""
         ids: set[int] = set()
+        added = False
         for literal in literals:
             found = self._ids.get(literal)
             if found is None:
                 found = len(self._ids)
                 self._ids[literal] = found
-                self._automaton = None
+                added = True
             ids.add(found)
-        return frozenset(ids)
-
-    def _built(self) -> ahocorasick.Automaton:
-        automaton = self._automaton
-        if automaton is None:
+        if added:
             automaton = ahocorasick.Automaton()
             for literal, number in self._ids.items():
                 automaton.add_word(literal, (number, len(literal) - 1))
             automaton.make_automaton()
             self._automaton = automaton
             self.version += 1
-        return automaton
+        return frozenset(ids)
 
     def occurrences(self, text: str) -> dict[int, list[int]]:
         """Anchor id -> the start offsets of its occurrences in ``text``, in order."""
-        if not self._ids:
+        automaton = self._automaton
+        if automaton is None:
             return {}
         found: dict[int, list[int]] = {}
-        for end, (number, back) in self._built().iter(text):
+        for end, (number, back) in automaton.iter(text):
             starts = found.get(number)
             if starts is None:
                 found[number] = [end - back]
             else:
                 starts.append(end - back)
         return found
-
-    def current(self) -> int:
-        """The version a scan made now would have (building the automaton if needed)."""
-        if self._ids:
-            self._built()
-        return self.version

@@ -107,8 +107,12 @@ def _join(fragments: tuple[str, ...], whole_word: bool) -> re.Pattern[str]:
 
 def _plan(pattern: re.Pattern[str], fragments: tuple[str, ...], whole_word: bool) -> Vocabulary:
     """Sort a vocabulary's terms into anchored ones and the rest (see ``Vocabulary``)."""
-    if not fragments or any(needs_full_scan(f) for f in fragments):
-        return Vocabulary(pattern, frozenset(), None, None, True)
+    # A term with anchors cannot match the empty string (every match starts with a
+    # non-empty anchor), and its anchors hold wherever it sits in the joined pattern.
+    # Only the other terms are joined anew (``loose``), so only they are checked.
+    full = Vocabulary(pattern, frozenset(), None, None, True)
+    if not fragments:
+        return full
     anchored: set[str] = set()
     loose: list[str] = []
     guards: set[str] | None = set()
@@ -117,6 +121,8 @@ def _plan(pattern: re.Pattern[str], fragments: tuple[str, ...], whole_word: bool
         if found is not None:
             anchored |= found
             continue
+        if needs_full_scan(fragment):
+            return full
         loose.append(fragment)
         needed = required(fragment)
         if needed is None or guards is None:
