@@ -92,9 +92,7 @@ ATOMS = [
     "(tri|dos)+",
     " ",
 ]
-fragments = (
-    st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join).filter(str.strip)
-)
+fragments = st.lists(st.sampled_from(ATOMS), min_size=1, max_size=4).map("".join).filter(str.strip)
 
 
 def _plain(doc: Doc, pattern: re.Pattern[str]) -> list[tuple[str, int, int]]:
