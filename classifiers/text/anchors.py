@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 
-MAX_ANCHORS = 64  # more spellings than this: stop the run earlier (shorter anchors)
+MAX_ANCHORS = 128  # more spellings than this: stop the run earlier (shorter anchors)
 _QUANTIFIERS = "?*+{"
 _SPECIAL = ".^$"
 _BOUND = re.compile(r"\{\d*(,\d*)?\}[?+]?")
 
 
-def _closing(text: str, start: int, open_ch: str, close_ch: str) -> int:
-    """Index of the bracket closing the one at ``text[start]`` (-1: unbalanced)."""
+def _group_end(text: str, start: int) -> int:
+    """Index of the ``)`` closing the group opened at ``text[start]`` (-1: unbalanced)."""
     depth = 0
     i = start
     while i < len(text):
@@ -32,15 +32,15 @@ def _closing(text: str, start: int, open_ch: str, close_ch: str) -> int:
         if ch == "\\":
             i += 2
             continue
-        if open_ch == "(" and ch == "[":  # a set inside a group may hold ( or )
+        if ch == "[":  # a set inside a group may hold ( or )
             end = _set_end(text, i)
             if end < 0:
                 return -1
             i = end + 1
             continue
-        if ch == open_ch:
+        if ch == "(":
             depth += 1
-        elif ch == close_ch:
+        elif ch == ")":
             depth -= 1
             if depth == 0:
                 return i
@@ -110,7 +110,7 @@ def _atom(fragment: str, i: int) -> tuple[set[str] | None, int]:
             return None, end + 1  # negated sets, ranges, escapes: not spelt out
         return set(body), end + 1
     if ch == "(":
-        end = _closing(fragment, i, "(", ")")
+        end = _group_end(fragment, i)
         if end < 0:
             return None, len(fragment)
         inner = fragment[i + 1 : end]
@@ -245,15 +245,15 @@ def needs_full_scan(fragment: str) -> bool:
     """Whether a vocabulary with the unanchored term ``fragment`` must be scanned in full.
 
     Conservative. A term that can match nothing changes how a scan steps over the text,
-    and a back-reference changes meaning once the unanchored terms are joined apart. Without
-    assertions, a pattern that matches empty somewhere matches the empty string, so
-    assertions (look-arounds, anchors, ``\\b``), conditionals and back-references are
-    all taken to need the full scan.
+    and a numbered back-reference points elsewhere once the unanchored terms are joined
+    into a pattern of their own. Without assertions, a pattern that matches empty
+    somewhere matches the empty string, so assertions (look-arounds, anchors, ``\\b``),
+    conditionals and back-references are all taken to need the full scan.
     """
     if re.fullmatch(fragment, "") is not None:
         return True
     stripped = fragment.replace("\\\\", "")
-    if re.search(r"\\[bBAZ1-9]|[\^$]", stripped):
+    if re.search(r"\\[bBAZz1-9]|[\^$]", stripped):
         return True
     plain = stripped.replace("(?:", "").replace("(?P<", "")
     return "(?" in plain
