@@ -70,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", type=Path, default=DEFAULT_PROTOCOL)
     parser.add_argument("--limit", type=int, default=20_000, help="real abstracts to add")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        default=None,
+        help="write every record's screening (both screeners) as JSON lines to this file,"
+        " to check that a refactor changes no output",
+    )
     args = parser.parse_args(argv)
 
     config = load_protocol(args.protocol).criteria_config
@@ -101,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         for record in sample:
             criterion.evaluate(record)
         per_criterion[criterion.name] = (time.perf_counter() - t0) / len(sample) * 1e6
+
+    if args.dump is not None:
+        with args.dump.open("w", encoding="utf-8") as fh:
+            for record, full, short in zip(records, screenings, fast_screenings, strict=True):
+                row = {"id": record.get("id"), "full": full.to_json(), "short": short.to_json()}
+                fh.write(json.dumps(row, sort_keys=True) + "\n")
 
     real_decisions = Counter(s.decision for s in screenings[len(dev) :])
     real_failed = Counter(f for s in screenings[len(dev) :] for f in s.failed)

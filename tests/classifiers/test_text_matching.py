@@ -1,9 +1,9 @@
 """The shortcuts of ``classifiers.text`` and ``dose_units`` give what a plain scan gives.
 
-``Doc.find`` tries a vocabulary only where one of its terms can start (word index,
-literal prefixes, guard words); the word index, sentence splitter and dose
-pre-filter are faster spellings of a regular expression. Each is compared here with
-the plain expression on hand-written and random texts.
+``Doc.find`` tries a vocabulary only where one of its terms can start (the literal
+anchors found by one multi-pattern pass, or the scan of its unanchored terms); the
+sentence splitter and dose pre-filter are faster spellings of a regular expression.
+Each is compared here with the plain expression on hand-written and random texts.
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ import pytest
 from classifiers.criteria.dose_units import _MAYBE_DOSE, DOSE_PATTERN
 from classifiers.text import (
     _BOUNDARY,
-    _WORD,
     ABBREVIATIONS,
     BACKGROUND_CUES,
     FUTURE_CUES,
     Doc,
-    _word_set,
     compile_terms,
     sentence_spans,
 )
@@ -142,14 +140,6 @@ def test_find_matches_a_plain_scan_for_every_flagship_vocabulary() -> None:
             assert got == want, (pattern.pattern[:60], text)
 
 
-def test_word_set_is_the_set_of_word_runs() -> None:
-    rnd = random.Random(11)
-    alphabet = "ab_1 .,-–’µé²\u00a0\n\tZ\ud800"
-    texts = TEXTS + ["".join(rnd.choice(alphabet) for _ in range(12)) for _ in range(5000)]
-    for text in texts:
-        assert _word_set(text) == set(_WORD.findall(text)), repr(text)
-
-
 def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
     while start < end and text[start].isspace():
         start += 1
@@ -244,3 +234,75 @@ def test_dose_prefilter_never_rejects_a_dose() -> None:
             found += 1
             assert _MAYBE_DOSE.search(text), repr(text)
     assert found > 500
+
+
+PINNED_TEXT = (
+    "BACKGROUND: Micro-dosing has been studied before. METHODS: In this randomised, "
+    "placebo-controlled trial, 40 adults received 0.5 g of dried Psilocybe truffles or a "
+    "placebo (e.g. an inert capsule) vs. a wait-list; rats were not used.\n"
+    "RESULTS: Controlled trials are needed."
+)
+PINNED = [
+    (
+        ["micro-?dos\\w*", "receiv\\w*", "(has|have)( not| also)* been"],
+        [(12, 24, "Micro-dosing"), (25, 33, "has been"), (115, 123, "received")],
+    ),
+    (
+        ["(randomi[sz]ed |placebo-)?controlled (trial|study)s?", "wait-?list", "placebos?"],
+        [
+            (79, 103, "placebo-controlled trial"),
+            (163, 170, "placebo"),
+            (201, 210, "wait-list"),
+            (241, 258, "Controlled trials"),
+        ],
+    ),
+    (
+        ["\\d+(\\.\\d+)? ?(g|mg)", "rats?", "truffles?"],
+        [(124, 129, "0.5 g"), (149, 157, "truffles"), (212, 216, "rats")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("terms", "expected"), PINNED)
+def test_pinned_hits_on_a_fixed_abstract(
+    terms: list[str], expected: list[tuple[int, int, str]]
+) -> None:
+    """Offsets are into the abstract as given, case kept; sections come from the labels."""
+    doc = Doc({"title": "Pinned", "abstract": PINNED_TEXT})
+    hits = doc.find(compile_terms(terms), ["abstract"])
+    assert [(h.start, h.end, PINNED_TEXT[h.start : h.end]) for h in hits] == expected
+
+
+def test_sections_and_sentences_of_the_fixed_abstract() -> None:
+    doc = Doc({"title": "Pinned", "abstract": PINNED_TEXT})
+    assert [(s.field, s.section) for s in doc.sentences] == [
+        ("title", "title"),
+        ("abstract", "background"),
+        ("abstract", "body"),
+        ("abstract", "body"),
+    ]
+
+
+def test_the_public_names_are_those_callers_use() -> None:
+    import classifiers.text as text
+
+    assert sorted(n for n in text.__all__ if not n.startswith("_")) == [
+        "ABBREVIATIONS",
+        "BACKGROUND_CUES",
+        "Doc",
+        "Evidence",
+        "FUTURE_CUES",
+        "Hit",
+        "Sentence",
+        "TEXT_FIELDS",
+        "compile_terms",
+        "doc_for",
+        "evidence_list",
+        "is_abbreviation",
+        "list_field",
+        "lower_regex",
+        "lower_text",
+        "sentence_spans",
+        "text_fields",
+    ]
+    assert all(hasattr(text, n) for n in text.__all__)
