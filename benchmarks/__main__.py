@@ -17,6 +17,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.classify_benchmark", [], []),
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
+    ("benchmarks.loop_latency_benchmark", [], ["--records", "3"]),
     ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
     ("benchmarks.import_benchmark", ["--records", "100000"], ["--records", "3000"]),
     ("benchmarks.dedup_benchmark", [], ["--originals", "3000", "--records", "6000"]),
