@@ -7,10 +7,10 @@ has to import another's internals.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from classifiers.criteria.dose.config import DRUG, TARGET_FAMILY
 from classifiers.criteria.dose_units import DoseMention
@@ -51,6 +51,18 @@ class Arm:
     fresh: bool = False  # a fresh (not dried) weight of material
 
     @property
+    def field(self) -> str:
+        return self.dose.field
+
+    @property
+    def start(self) -> int:
+        return self.dose.start
+
+    @property
+    def end(self) -> int:
+        return self.dose.end
+
+    @property
     def is_target(self) -> bool:
         return self.substance in TARGET_FAMILY
 
@@ -73,18 +85,77 @@ class Facts:
         """ "low-dose" phrases about a psychedelic, and keyword traps (aspirin, CT)."""
         about_psychedelic: list[Marker] = []
         about_drug: list[Marker] = []
+        mentions = SpanIndex(self.mentions)
         for marker in self.markers["weak_low_terms"]:
-            following = [
-                m
-                for m in self.mentions
-                if m.field == marker.field and marker.end <= m.start <= marker.end + 30
-            ]
-            first = min(following, key=lambda m: m.start) if following else None
+            following = mentions.starting(marker.field, marker.end, marker.end + 30)
+            first = following[0] if following else None
             if first is not None and first.category == DRUG:
                 about_drug.append(marker)
             else:
                 about_psychedelic.append(marker)
         return about_psychedelic, about_drug
+
+
+class Located(Protocol):
+    """Anything with a field and a span: mentions, markers, doses."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+T = TypeVar("T", bound=Located)
+
+
+class SpanIndex(Generic[T]):
+    """Items of one kind by field, searchable by offset in logarithmic time.
+
+    The items of a field come from one left-to-right scan, so they do not overlap
+    and both their starts and their ends are sorted: a window query is two
+    bisections, and the work for a record stays linear in its length however many
+    doses and substances crowd one sentence.
+    """
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self._fields: dict[str, tuple[list[int], list[int], list[T]]] = {}
+        for item in items:
+            entry = self._fields.get(item.field)
+            if entry is None:
+                entry = self._fields[item.field] = ([], [], [])
+            entry[0].append(item.start)
+            entry[1].append(item.end)
+            entry[2].append(item)
+
+    def near(self, field_name: str, lo: int, hi: int, within: tuple[int, int]) -> list[T]:
+        """Items ending at or after ``lo`` and starting before ``hi`` whose start is ``within``."""
+        entry = self._fields.get(field_name)
+        if entry is None:
+            return []
+        starts, ends, items = entry
+        first = max(bisect_left(ends, lo), bisect_left(starts, within[0]))
+        last = min(bisect_left(starts, hi), bisect_left(starts, within[1]))
+        return items[first:last]
+
+    def inside(self, field_name: str, lo: int, hi: int) -> list[T]:
+        """Items lying wholly in [lo, hi]."""
+        entry = self._fields.get(field_name)
+        if entry is None:
+            return []
+        starts, ends, items = entry
+        first = bisect_left(starts, lo)
+        last = bisect_right(ends, hi)
+        return items[first:last] if last > first else []
+
+    def starting(self, field_name: str, lo: int, hi: int) -> list[T]:
+        """Items whose start lies in [lo, hi]."""
+        entry = self._fields.get(field_name)
+        if entry is None:
+            return []
+        starts, _, items = entry
+        return items[bisect_left(starts, lo) : bisect_right(starts, hi)]
 
 
 class Sentences:

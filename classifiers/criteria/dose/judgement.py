@@ -96,6 +96,7 @@ class _Values:
 
 
 def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: Sentences) -> _Values:
+    background_sentences = {sentences.index(m.field, m.start) for m in background}
     low: list[tuple[Arm, float]] = []
     high: list[tuple[Arm, float]] = []
     animal_above: list[tuple[Arm, float]] = []
@@ -110,7 +111,7 @@ def _collect(arms: Sequence[Arm], background: Sequence[Marker], sentences: Sente
             elif cls == LOW:
                 low.append((arm, eq))
             elif cls == HIGH:
-                if not any(sentences.same(m, arm.dose) for m in background):
+                if arm.sentence not in background_sentences:
                     high.append((arm, eq))
             elif cls == ANIMAL_ABOVE:
                 animal_above.append((arm, eq))

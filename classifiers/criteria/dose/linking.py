@@ -9,7 +9,6 @@ sentence without a full stop cannot stall the screening.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from classifiers.criteria.dose.config import (
@@ -24,7 +23,7 @@ from classifiers.criteria.dose.config import (
     TARGET,
     TARGET_FAMILY,
 )
-from classifiers.criteria.dose.facts import Arm, Marker, Mention, Sentences
+from classifiers.criteria.dose.facts import Arm, Marker, Mention, Sentences, SpanIndex
 
 # Words between a dose and a substance (or a role phrase) that point to a different arm.
 _ARM_BREAK = re.compile(r"\b(?:or|versus|vs\.?|against|compared with|than|whereas|while)\b|;")
@@ -33,6 +32,7 @@ _LINK_MAX_GAP = 120
 _ROLE_MAX_GAP = 60
 _BREAK_PENALTY = 25
 _GENERIC_PENALTY = 30
+_OF_BONUS = 5  # "1 mg of psilocybin": a following "of" binds tighter
 
 
 def main_substance(mentions: Sequence[Mention]) -> str | None:
@@ -58,20 +58,17 @@ def link_arms(
     drug_suffixes: tuple[str, ...],
 ) -> None:
     """Set each arm's substance from the mentions of its sentence (see ``link``)."""
-    # each field's mentions in text order (one scan per field), so a sentence's are a slice
-    by_field: dict[str, tuple[list[int], list[Mention]]] = {}
-    for m in mentions:
-        entry = by_field.get(m.field)
-        if entry is None:
-            entry = by_field[m.field] = ([], [])
-        entry[0].append(m.start)
-        entry[1].append(m)
+    index = SpanIndex(mentions)
     for arm in arms:
-        field_name = arm.dose.field
-        lo, hi = sentences.bounds(field_name, arm.dose.start)
-        starts, field_mentions = by_field.get(field_name) or ([], [])
-        in_sentence = field_mentions[bisect_left(starts, lo) : bisect_left(starts, hi)]
-        linked = link(arm, in_sentence, texts, main)
+        dose = arm.dose
+        # only mentions close enough to win: a link costs at most _LINK_MAX_GAP characters
+        candidates = index.near(
+            dose.field,
+            dose.start - _LINK_MAX_GAP,
+            dose.end + _LINK_MAX_GAP + _OF_BONUS + 1,
+            sentences.bounds(dose.field, dose.start),
+        )
+        linked = link(arm, candidates, texts, main)
         arm.substance = owned_by_adjacent_drug(arm, texts, drug_suffixes) or linked
 
 
@@ -110,7 +107,7 @@ def link(
             between = text[dose.end : m.start]
             score = float(len(between))
             if _OF_LINK.match(between):
-                score -= 5
+                score -= _OF_BONUS
         else:
             between, score = "", 0.0
         if m.category == GENERIC:
@@ -145,8 +142,13 @@ def mark_placebo_roles(
     no low arm is flagged. A flagged value is flagged wherever it recurs (title).
     """
     flagged_values: set[tuple[str, float]] = set()
+    if not roles:
+        return
+    arm_index = SpanIndex(arms)
+    blocker_index = SpanIndex(blockers)
+    drugs = SpanIndex(m for m in mentions if m.category == DRUG)
     for role in roles:
-        found = _nearest_arm(role, arms, blockers, mentions, texts, sentences)
+        found = _nearest_arm(role, arm_index, blocker_index, drugs, texts, sentences)
         if found is None or not found[0].is_target:
             continue
         arm, gap = found
@@ -167,16 +169,22 @@ def mark_placebo_roles(
 
 def _nearest_arm(
     role: Marker,
-    arms: Sequence[Arm],
-    blockers: Sequence[Marker],
-    mentions: Sequence[Mention],
+    arms: SpanIndex[Arm],
+    blockers: SpanIndex[Marker],
+    drugs: SpanIndex[Mention],
     texts: Mapping[str, str],
     sentences: Sentences,
 ) -> tuple[Arm, int] | None:
-    """The dose a role phrase describes, with the number of characters between them."""
+    """The dose a role phrase describes, with the number of characters between them.
+
+    Only doses within _ROLE_MAX_GAP characters of the phrase are looked at.
+    """
     text = texts[role.field]
     best: tuple[int, Arm] | None = None
-    for arm in arms:
+    window = arms.near(
+        role.field, role.start - _ROLE_MAX_GAP, role.end + _ROLE_MAX_GAP + 1, (0, 1 << 62)
+    )
+    for arm in window:
         d = arm.dose
         if not sentences.same(d, role):
             continue
@@ -186,10 +194,7 @@ def _nearest_arm(
         between = text[lo:hi]
         if len(between) > _ROLE_MAX_GAP or _ARM_BREAK.search(between):
             continue
-        if any(
-            m.field == role.field and lo <= m.start and m.end <= hi and m.category == DRUG
-            for m in mentions
-        ) or any(b.field == role.field and lo <= b.start and b.end <= hi for b in blockers):
+        if drugs.inside(role.field, lo, hi) or blockers.inside(role.field, lo, hi):
             continue
         if best is None or len(between) < best[0]:
             best = (len(between), arm)
