@@ -22,7 +22,12 @@ DEFAULT_NUMBERS: dict[str, float | None] = {
     "converted_per_target": 0.72,  # mg psilocin per mg psilocybin
     "animal_high_mg_per_kg": 0.5,  # animal groups at or above this are not low without evidence
     "about_margin": 0.25,  # "about 5 mg": up to 25% above a limit is borderline, never not_met
-    "active_placebo_max_fraction": 0.2,  # a lone low arm <= 1 mg beside a high arm looks like one
+    "active_placebo_max_fraction": 0.2,
+    # The body weight assumed to put a human per-kilogram dose on the per-person scale.
+    # Unset (the default), mg/kg doses are judged against max_mg_per_kg and reasons show
+    # the amount for 70 kg, the convention of "mg/70 kg" dosing; set, a human mg/kg dose
+    # is multiplied by it and judged against max_mg (animals always stay per kilogram).
+    "body_weight_kg": None,  # a lone low arm <= 1 mg beside a high arm looks like one
 }
 
 # How reasons name the substances ("2 mg psilocybin arm ≤ 5 mg").

@@ -65,6 +65,8 @@ def _judge(
     if unit == MG_PER_KG:
         if animal and value > p["max_mg_per_kg"] * 1.0001:
             return ANIMAL_ABOVE, value
+        if not animal and p["body_weight_kg"] is not None:  # the protocol's assumed weight
+            return _against(value * p["body_weight_kg"], p["max_mg"], margin), value
         return _against(value, p["max_mg_per_kg"], margin), value
     if unit == GRAM:
         limit = p["max_fresh_g"] if fresh else p["max_dried_g"]
@@ -130,7 +132,7 @@ def decide(facts: Facts, p: Mapping[str, Any]) -> CriterionResult:
     if values.low:
         return _decide_with_low_arm(facts, values, p)
     if values.role:
-        return _active_placebo(facts, values)
+        return _placebo_role(facts, values, p)
     if values.borderline:
         return _borderline(facts, values, p)
     if values.high and not values.animal_above:
@@ -159,8 +161,10 @@ def _decide_with_low_arm(facts: Facts, values: _Values, p: Mapping[str, Any]) ->
     confidence = 0.95 if strong else 0.9
     if "abstract" not in facts.texts:
         confidence -= 0.1
-    limit = _limit_text(arm, p)
-    return _result("met", confidence, evidence, f"{_fmt(eq, arm)} {_name(arm, p)} arm ≤ {limit}")
+    limit = _limit_text(arm, p, facts.animal)
+    per_person = _per_person(eq, arm, facts, p)
+    reason = f"{_fmt(eq, arm)}{per_person} {_name(arm, p)} arm ≤ {limit}"
+    return _result("met", confidence, evidence, reason)
 
 
 def _looks_like_blinding_arm(facts: Facts, values: _Values, p: Mapping[str, Any]) -> bool:
@@ -178,22 +182,44 @@ def _looks_like_blinding_arm(facts: Facts, values: _Values, p: Mapping[str, Any]
     return len(distinct) == 2 or not facts.markers["control_terms"]
 
 
-def _active_placebo(facts: Facts, values: _Values) -> CriterionResult:
-    role_arm, role_eq = values.role[0]
+def _placebo_role(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
+    """Low arms that only serve another arm: not_met only when that is what they plainly are.
+
+    A phrase naming a placebo or blinding ("active placebo", "to preserve the blind")
+    marks a blinding device, and a fixed-dose arm labelled "(control)" beside higher
+    ones is the classic active-placebo design: neither makes a low-dose study. But a
+    lowest per-kilogram arm only called a "control condition" or "comparator" beside
+    several higher per-kilogram doses is the bottom of a dose-ranging (dose-response)
+    design, a compared condition: that stays unclear, so such a trial is never
+    machine-excluded on its lowest arm.
+    """
+    role_arm, role_eq = min(values.role, key=lambda ae: ae[1])
     roles = [
         m for m in facts.markers["placebo_role_terms"] if facts.sentences.same(m, role_arm.dose)
     ] or facts.markers["placebo_role_terms"]
     high_arm, high_eq = max(values.high, key=lambda ae: ae[1])
     evidence = [role_arm.evidence(), *_marker_evidence(facts, roles, limit=1), high_arm.evidence()]
+    low = _fmt(role_eq, role_arm)
     versus = _fmt(high_eq, high_arm)
-    reason = f"{_fmt(role_eq, role_arm)} arm is an active placebo for {versus}"
+    phrases = [facts.texts[m.field][m.start : m.end].lower() for m in roles]
+    blinding = any("placebo" in t or "blind" in t for t in phrases)
+    higher = {round(eq, 6) for a, eq in values.high if a.dose.unit == MG_PER_KG}
+    if not blinding and role_arm.dose.unit == MG_PER_KG and len(higher) >= 2:
+        reason = (
+            f"lowest arm {low}{_per_person(role_eq, role_arm, facts, p)} is called a control"
+            f" beside {len(higher)} higher doses up to {versus}: may be a compared dose level"
+        )
+        return _result("unclear", 0.5, evidence, reason)
+    reason = f"{low} arm is only an active placebo for {versus}, not a low-dose condition"
     return _result("not_met", 0.85, evidence, reason)
 
 
 def _borderline(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
     arm, eq = min(values.borderline, key=lambda ae: ae[1])
     strong = facts.markers["strong_low_terms"]
-    text = f"{_fmt(eq, arm)} {_name(arm, p)} is about the limit of {_limit_text(arm, p)}"
+    text = (
+        f"{_fmt(eq, arm)} {_name(arm, p)} is about the limit of {_limit_text(arm, p, facts.animal)}"
+    )
     if strong:
         evidence = [arm.evidence(), *_marker_evidence(facts, strong, limit=1)]
         return _result("met", 0.7, evidence, text + " and called a microdose")
@@ -202,7 +228,7 @@ def _borderline(facts: Facts, values: _Values, p: Mapping[str, Any]) -> Criterio
 
 def _all_high(facts: Facts, values: _Values, p: Mapping[str, Any]) -> CriterionResult:
     arm, eq = min(values.high, key=lambda ae: ae[1])
-    limit = _limit_text(arm, p)
+    limit = _limit_text(arm, p, facts.animal)
     strong = facts.markers["strong_low_terms"]
     if strong:
         return _result(
@@ -298,8 +324,18 @@ def _fmt(value: float, arm: Arm) -> str:
     return f"{value:.3g} {suffix}"
 
 
-def _limit_text(arm: Arm, p: Mapping[str, Any]) -> str:
+def _per_person(eq: float, arm: Arm, facts: Facts, p: Mapping[str, Any]) -> str:
+    """A human per-kilogram dose on the per-person scale ("≈3.15 mg for 70 kg"), else ''."""
+    if arm.dose.unit != MG_PER_KG or facts.animal:
+        return ""
+    weight = p["body_weight_kg"] or 70.0
+    return f" (≈{eq * weight:.3g} mg for {weight:g} kg)"
+
+
+def _limit_text(arm: Arm, p: Mapping[str, Any], animal: bool) -> str:
     unit = arm.dose.unit
+    if unit == MG_PER_KG and p["body_weight_kg"] is not None and not animal:
+        return f"{p['max_mg']:g} mg per person"
     if unit == MG_PER_KG:
         return f"{p['max_mg_per_kg']:g} mg/kg"
     if unit == GRAM:
