@@ -82,7 +82,10 @@ def _to_mention(match: re.Match[str], field: str) -> DoseMention | None:
     unit, factor = _unit_and_factor(mass, per, match.group("ref_weight"), match.group("kg_exp"))
     if unit is None:
         return None
-    values = tuple(n * factor for n in numbers)
+    # "0, 1 and 3 mg": a zero level is the placebo arm written among the doses, not a dose
+    values = tuple(n * factor for n in numbers if n > 0)
+    if not values:
+        return None
     return DoseMention(field, match.start(), match.end(), match.group(), values, unit)
 
 
