@@ -239,3 +239,10 @@ def test_a_zero_level_is_the_placebo_arm_not_a_low_dose() -> None:
     )
     assert low.verdict == "met"
     assert low.reason.startswith("1 mg")
+
+
+def test_an_intravenous_dose_is_not_compared_with_the_oral_thresholds() -> None:
+    oral = judge("Volunteers received 2 mg psilocybin or placebo by mouth.")
+    assert oral.verdict == "met"
+    iv = judge("Volunteers received intravenous infusions of placebo and of 2 mg psilocybin.")
+    assert iv.verdict == "unclear"

@@ -42,7 +42,10 @@ class DoseCriterion:
             link_arms(
                 arms, mentions, texts, sentences, main_substance(mentions), self._drug_suffixes
             )
-        classify_arms(arms, texts, animal, self.params, self._weight_words)
+        unscaled = frozenset(
+            sentences.index(m.field, m.start) for m in markers["unscaled_route_terms"]
+        )
+        classify_arms(arms, texts, animal, self.params, self._weight_words, unscaled)
         roles, blockers = markers["placebo_role_terms"], markers["control_terms"]
         mark_placebo_roles(arms, roles, blockers, mentions, texts, sentences)
         return Facts(

@@ -35,13 +35,19 @@ def classify_arms(
     animal: bool,
     p: Mapping[str, Any],
     weight_words: Mapping[str, re.Pattern[str]],
+    unscaled_sentences: frozenset[int] = frozenset(),
 ) -> None:
-    """Judge every value of every target arm against the threshold for its unit."""
-    rate_sentences = {a.sentence for a in arms if a.dose.unit == RATE}
+    """Judge every value of every target arm against the threshold for its unit.
+
+    Doses of an infusion regimen (a rate in the sentence) or given by a route the
+    thresholds do not hold for (``unscaled_sentences``, e.g. intravenous) are left
+    ``unknown``: they can neither make nor break a low dose.
+    """
+    rate_sentences = {a.sentence for a in arms if a.dose.unit == RATE} | unscaled_sentences
     for arm in arms:
         if not arm.is_target:
             continue
-        if arm.sentence in rate_sentences:  # part of an infusion regimen
+        if arm.sentence in rate_sentences:  # an infusion regimen or another route
             arm.classes = tuple(UNKNOWN for _ in arm.dose.values)
             arm.equivalents = arm.dose.values
             continue

@@ -303,6 +303,14 @@ DEFAULT_TERMS: dict[str, tuple[str, ...]] = {
         r"microdosers",
         r"users",
     ),
+    # Routes the per-person thresholds (oral doses) do not hold for: an intravenous
+    # 2 mg of psilocybin is a full psychedelic dose. Doses in such a sentence are not
+    # compared with the thresholds (the record's words decide, or a human).
+    "unscaled_route_terms": (
+        r"intravenous(?:ly)?",
+        r"i\.v\.",
+        r"intravenous infusions?",
+    ),
     # Gram amounts: fresh weights are judged by max_fresh_g, dried ones by max_dried_g.
     # Material sold fresh (truffles) counts as fresh unless the text says it was dried.
     "fresh_terms": (r"fresh",),
