@@ -85,8 +85,9 @@ class Facts:
         """ "low-dose" phrases about a psychedelic, and keyword traps (aspirin, CT)."""
         about_psychedelic: list[Marker] = []
         about_drug: list[Marker] = []
-        mentions = SpanIndex(self.mentions)
-        for marker in self.markers["weak_low_terms"]:
+        weak = self.markers["weak_low_terms"]
+        mentions = SpanIndex(self.mentions if weak else ())
+        for marker in weak:
             following = mentions.starting(marker.field, marker.end, marker.end + 30)
             first = following[0] if following else None
             if first is not None and first.category == DRUG:
