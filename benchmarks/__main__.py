@@ -15,6 +15,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.parse_benchmark", ["--records", "100000"], ["--records", "2000"]),
     ("benchmarks.sweep_benchmark", ["--records", "50000"], ["--records", "3000"]),
     ("benchmarks.classify_benchmark", [], []),
+    ("benchmarks.hostile_benchmark", [], ["--sizes", "10000", "100000"]),
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
     ("benchmarks.loop_latency_benchmark", [], ["--records", "3"]),

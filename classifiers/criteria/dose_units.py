@@ -23,13 +23,14 @@ RATE = "rate"  # infusion rates: no single dose can be read off them
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:[.·]\d+)?)"
 _LIST_SEPARATOR = r"(?:\s*(?:-|–|—|−)\s*|\s+to\s+|\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)"
 # "25-mg dose" (journal style) has a hyphen where others leave a space.
-_MASS = r"(?P<mass>mg|milligrams?|µg|μg|ug|mcg|micrograms?|g|gm|grams?)"
+_MASS = r"(?P<mass>mg|milligrams?|µg|μg|ug|mcg|microg(?:rams?)?|g|gm|grams?)"
 _PER = (
     r"(?:\s*/\s*|\s+per\s+|\s*·\s*)"
     r"(?P<per>(?P<ref_weight>\d+)\s*kg|kg|kilograms?|L|l|litres?|liters?"
     r"|min|minute|h|hr|hour|day|d)(?![A-Za-z])"
 )
-_KG_EXPONENT = r"(?P<kg_exp>\s*(?:·\s*)?kg(?:-1|−1|⁻¹))"
+# "mg kg-1", "mg·kg−1", "mg.kg-1", "mg kg^-1" and "mg kg⁻¹" are all per kilogram.
+_KG_EXPONENT = r"(?P<kg_exp>\s*(?:[·.]\s*)?kg(?:\^?(?:-|−)1|⁻¹))"
 # The pattern starts with a bare digit class so the regex engine can skip quickly to
 # numbers; the digits-and-separators run is re-read with _NUMBER afterwards, and a
 # number glued to a word or another number ("CYP2D6", "x10") is rejected in Python.
@@ -81,7 +82,10 @@ def _to_mention(match: re.Match[str], field: str) -> DoseMention | None:
     unit, factor = _unit_and_factor(mass, per, match.group("ref_weight"), match.group("kg_exp"))
     if unit is None:
         return None
-    values = tuple(n * factor for n in numbers)
+    # "0, 1 and 3 mg": a zero level is the placebo arm written among the doses, not a dose
+    values = tuple(n * factor for n in numbers if n > 0)
+    if not values:
+        return None
     return DoseMention(field, match.start(), match.end(), match.group(), values, unit)
 
 
