@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.alerts import commands as alert_commands
 
     alert_commands.register(sub)
+    from services.simulation import commands as simulation_commands
+
+    simulation_commands.register(sub)
     return parser
 
 
