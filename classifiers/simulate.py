@@ -10,6 +10,10 @@ records, and reveal their labels. The batch rule keeps large sets fast:
   later with the default growth of 0.01), so the number of retrains grows only
   logarithmically once batches exceed one record.
 
+The stopping rule is replayed after every record while the dataset has fewer than
+100 includes and after every ``includes // 50`` records beyond that (its cost per
+check grows with the includes found); checking less often can only stop later.
+
 Once every include has been found (known only in simulation), no later choice can
 change any measure or the stopping point (all remaining labels are 0), so the rest
 is appended in the last model's order instead of being replayed one by one.
@@ -139,7 +143,7 @@ def simulate(
     if progress:
         progress(n, n)
     screened = y[order]
-    stop = first_stop(screened, n, start=len(priors))
+    stop = first_stop(screened, n, start=len(priors), every=max(1, total_includes // 50))
     stop_recall = float(screened[:stop].sum() / total_includes) if stop else None
     return SimulationResult(
         order=order,

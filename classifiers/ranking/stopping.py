@@ -64,11 +64,19 @@ def _min_p(labels: np.ndarray, total: int, includes_total: int) -> float:
     return float(np.min(p))
 
 
+def _needed(found: int, target_recall: float) -> int:
+    """Fewest includes in all that make ``found`` a recall below the target.
+
+    The small epsilon keeps 19 / 0.95 = 20 exact despite floating point.
+    """
+    return math.floor(found / target_recall + 1e-9) + 1
+
+
 def p_value(labels: Sequence[int] | np.ndarray, total: int, target_recall: float = 0.95) -> float:
     """p of the null "recall < target" given labels in screening order."""
     y = np.asarray(labels, dtype=np.int64)
     found = int(y.sum())
-    needed = math.floor(found / target_recall) + 1  # fewest includes making recall < target
+    needed = _needed(found, target_recall)
     if needed - found > total - len(y):
         return 0.0  # not enough unscreened records left for the null to hold
     return _min_p(y, total, needed)
@@ -129,15 +137,41 @@ def first_stop(
     target_recall: float = 0.95,
     confidence: float = 0.95,
     start: int = 1,
+    every: int = 1,
+    chunk: int = 256,
 ) -> int | None:
     """The fewest screened records after which the rule says stop, or None.
 
-    Replays the rule after each record of ``labels`` (a full screening order).
+    Replays the rule after every ``every``-th record of ``labels`` (a full screening
+    order; checking less often can only stop later, never earlier). The tests for
+    ``chunk`` stopping points go to scipy in one vectorised call, because one call
+    per point would dominate a whole simulation's time.
     """
     y = np.asarray(labels, dtype=np.int64)
     total = len(y) if total is None else total
     alpha = 1.0 - confidence
-    for t in range(max(1, start), len(y) + 1):
-        if t == total or p_value(y[:t], total, target_recall) < alpha:
-            return t
+    cumulative = np.concatenate([[0], np.cumsum(y)])
+    include_ends = np.flatnonzero(y == 1) + 1  # window starts just after each include
+    points = np.arange(max(1, start), len(y) + 1, max(1, every))
+    if len(y) and (len(points) == 0 or points[-1] != len(y)):
+        points = np.append(points, len(y))
+    for first in range(0, len(points), chunk):
+        ts = points[first : first + chunk]
+        found = cumulative[ts]
+        needed = np.floor(found / target_recall + 1e-9).astype(np.int64) + 1
+        # Candidate windows per t: start 0 and just after each include before t.
+        counts = 1 + np.searchsorted(include_ends, ts, side="left")
+        t_rep = np.repeat(ts, counts)
+        offsets = np.arange(len(t_rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        starts = np.where(offsets == 0, 0, include_ends[np.maximum(offsets - 1, 0)])
+        before = cumulative[starts]
+        found_rep = np.repeat(found, counts)
+        urn = total - starts
+        urn_includes = np.minimum(np.repeat(needed, counts) - before, urn)
+        p = hypergeom.cdf(found_rep - before, urn, urn_includes, t_rep - starts)
+        p_min = np.minimum.reduceat(p, np.cumsum(counts) - counts)
+        impossible = needed - found > total - ts  # the null cannot hold any more
+        hit = np.flatnonzero((p_min < alpha) | impossible | (ts == total))
+        if len(hit):
+            return int(ts[hit[0]])
     return None
