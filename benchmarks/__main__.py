@@ -18,6 +18,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
     ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
+    ("benchmarks.simulate_benchmark", ["--large", "10000"], ["--seeds", "1", "--only", "Donners"]),
 ]
 
 
