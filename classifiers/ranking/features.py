@@ -76,6 +76,8 @@ def build_features(records: Sequence[RecordText], spec: FeatureSpec | None = Non
     texts = [_text(r) for r in records]
     if not any(t.strip(". ") for t in texts):
         raise ValueError("no record has a title or an abstract to rank on")
+    if any(value < 0 for r in records for value in r.extra.values()):
+        raise ValueError("extra feature columns must be non-negative (one-hot or in [0, 1])")
     blocks: list[sp.csr_matrix] = []
     word = TfidfVectorizer(
         ngram_range=spec.word_ngrams,
@@ -85,7 +87,10 @@ def build_features(records: Sequence[RecordText], spec: FeatureSpec | None = Non
         strip_accents="unicode",
         dtype=np.float32,
     )
-    blocks.append(word.fit_transform(texts).tocsr())
+    try:
+        blocks.append(word.fit_transform(texts).tocsr())
+    except ValueError:  # scikit-learn's "empty vocabulary": no word of 2+ letters anywhere
+        raise ValueError("no record has a word to rank on in its title or abstract") from None
     if spec.char_ngrams:
         char = TfidfVectorizer(
             analyzer="char_wb",
@@ -100,8 +105,6 @@ def build_features(records: Sequence[RecordText], spec: FeatureSpec | None = Non
         kw = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
         blocks.append((kw.fit_transform(keyword_docs) * spec.keyword_weight).tocsr())
     extra_names = sorted({name for r in records for name in r.extra})
-    if any(value < 0 for r in records for value in r.extra.values()):
-        raise ValueError("extra feature columns must be non-negative (one-hot or in [0, 1])")
     if extra_names:
         dense = np.array(
             [[float(r.extra.get(name, 0.0)) for name in extra_names] for r in records],
