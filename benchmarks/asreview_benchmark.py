@@ -65,7 +65,9 @@ def run_asreview(
         command = [exe, "simulate", str(path), "--prior-idx", *map(str, priors)]
         command += ["--seed", str(seed), "-o", str(project)]
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        done = subprocess.run(  # cwd: asreview leaves a cache file in its working directory
+            command, capture_output=True, text=True, check=False, cwd=tmp
+        )
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"asreview failed on {path.name}: {done.stderr.strip()[-300:]}")
