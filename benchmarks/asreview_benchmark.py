@@ -1,0 +1,148 @@
+"""livescreen against ASReview LAB's default model, same datasets, priors and seeds.
+
+    ASREVIEW=/work/asreview-venv/bin/asreview \
+        .venv/bin/python -m benchmarks.asreview_benchmark [--seeds 5] [--only NAME]
+
+ASReview is never a project dependency: install it in its own venv
+(``python3 -m venv /work/asreview-venv && /work/asreview-venv/bin/pip install asreview``)
+and point ``ASREVIEW`` at the executable (else ``asreview`` on PATH is used). For each
+dataset and seed both tools start from the same prior rows (one include, one exclude
+drawn with the seed; ``asreview simulate --prior-idx ... --seed SEED``, its default
+``--ai``); ASReview stops after the last include as livescreen's replay does, the
+unscreened rest counts as screened last, and both orders are scored by
+:mod:`classifiers.metrics`. Wall time is the whole ``asreview simulate`` process
+against livescreen's features + replay in process; both are noisy on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.simulate_benchmark import DEFAULT_DATA, dataset_paths, run_one
+from classifiers import metrics
+from classifiers.simulate import choose_priors
+from services.simulation.datasets import read_csv_dataset
+
+
+def find_asreview() -> str | None:
+    """The asreview executable from $ASREVIEW or PATH."""
+    candidate = os.environ.get("ASREVIEW") or shutil.which("asreview")
+    return candidate if candidate and Path(candidate).exists() else None
+
+
+def asreview_order(project: Path) -> list[int]:
+    """Dataset rows in the order ASReview labelled them (priors first)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(project) as archive:
+            archive.extract("results.db", tmp)
+        with sqlite3.connect(Path(tmp) / "results.db") as db:
+            rows = db.execute(
+                "SELECT r.dataset_row FROM results s JOIN record r ON r.record_id = s.record_id "
+                "ORDER BY s.time, s.rowid"
+            ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def run_asreview(
+    exe: str, path: Path, priors: list[int], seed: int, labels: np.ndarray
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "run.asreview"
+        command = [exe, "simulate", str(path), "--prior-idx", *map(str, priors)]
+        command += ["--seed", str(seed), "-o", str(project)]
+        started = time.perf_counter()
+        done = subprocess.run(  # cwd: asreview leaves a cache file in its working directory
+            command, capture_output=True, text=True, check=False, cwd=tmp
+        )
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"asreview failed on {path.name}: {done.stderr.strip()[-300:]}")
+        order = asreview_order(project)
+    seen = set(order)
+    full = order + [i for i in range(len(labels)) if i not in seen]
+    measures = metrics.summary(labels[full])
+    return {**measures, "seconds": seconds, "screened": len(order)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--only", action="append")
+    parser.add_argument("--json", type=Path, help="write every pair of runs here")
+    args = parser.parse_args(argv)
+    exe = find_asreview()
+    if exe is None:
+        print("asreview not found: set ASREVIEW or put it on PATH (see the docstring)")
+        return 0
+    pairs: list[dict[str, Any]] = []
+    for path in dataset_paths(args.data):
+        if args.only and not any(part in path.stem for part in args.only):
+            continue
+        dataset = read_csv_dataset(path)
+        labels = np.asarray(dataset.labels)
+        for seed in range(args.seeds):
+            priors = choose_priors(labels, 1, 1, seed)
+            ours = run_one(dataset, seed)
+            theirs = run_asreview(exe, path, priors, seed, labels)
+            pairs.append(
+                {"dataset": dataset.name, "seed": seed, "livescreen": ours, "asreview": theirs}
+            )
+            print(json.dumps(pairs[-1]), file=sys.stderr, flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(pairs, indent=1))
+    print_table(pairs)
+    return 0
+
+
+def print_table(pairs: list[dict[str, Any]]) -> None:
+    head = f"{'dataset':28s} {'WSS@95 ls/asr':>14s} {'RRF@10 ls/asr':>14s} {'ATD ls/asr':>12s}"
+    print(head + f" {'sec ls/asr':>12s} {'x':>5s}")
+    names = list(dict.fromkeys(p["dataset"] for p in pairs))
+
+    def mean(rows: list[dict[str, Any]], tool: str, key: str) -> float:
+        return statistics.mean(r[tool][key] for r in rows)
+
+    def line(name: str, rows: list[dict[str, Any]]) -> str:
+        cells = [
+            f"{mean(rows, 'livescreen', k):.3f}/{mean(rows, 'asreview', k):.3f}"
+            for k in ("wss@95", "rrf@10", "atd")
+        ]
+        ls, asr = mean(rows, "livescreen", "seconds"), mean(rows, "asreview", "seconds")
+        return (
+            f"{name:28s} {cells[0]:>14s} {cells[1]:>14s} {cells[2]:>12s} "
+            f"{ls:5.1f}/{asr:5.1f} {asr / ls:5.1f}"
+        )
+
+    for name in names:
+        print(line(name, [p for p in pairs if p["dataset"] == name]))
+    if pairs:
+        print(line("MEAN", pairs))
+        worst = min(
+            names,
+            key=lambda n: (
+                mean([p for p in pairs if p["dataset"] == n], "livescreen", "wss@95")
+                - mean([p for p in pairs if p["dataset"] == n], "asreview", "wss@95")
+            ),
+        )
+        rows = [p for p in pairs if p["dataset"] == worst]
+        gap = mean(rows, "livescreen", "wss@95") - mean(rows, "asreview", "wss@95")
+        print(f"largest WSS@95 gap (livescreen - asreview): {worst} {gap:+.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

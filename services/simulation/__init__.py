@@ -1,0 +1,1 @@
+"""``livescreen simulate``: replay labelled datasets through the ranking cycle."""
