@@ -31,10 +31,13 @@ def scheduled_job(runtime: Runtime, slug: str) -> object:
 
 
 def deliver_job(runtime: Runtime) -> object:
-    """Due deliveries of every review, between sweeps (in-process mode only)."""
-    from services.pipeline.chain import deliver_step
+    """Between sweeps (in-process mode only): due deliveries of every review, and the queue
+    retrained where reviewers have decided enough since its last ranking."""
+    from services.pipeline.chain import deliver_step, rerank_all
 
-    return deliver_step(runtime, None)
+    delivered = deliver_step(runtime, None)
+    rerank_all(runtime)
+    return delivered
 
 
 def serve(

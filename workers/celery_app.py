@@ -15,6 +15,7 @@ from services.settings import Settings, get_settings
 
 DUE_TASK = "livescreen.start_due_pipelines"
 DELIVER_TASK = "livescreen.deliver_alerts"
+RERANK_TASK = "livescreen.rerank_reviews"
 CHECK_EVERY = DELIVER_EVERY = timedelta(seconds=60)
 
 
@@ -35,6 +36,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "task": DELIVER_TASK,
         "schedule": DELIVER_EVERY,
         "options": {"expires": DELIVER_EVERY.total_seconds() * 0.9},
+    }
+    schedule["rerank-queues"] = {
+        "task": RERANK_TASK,
+        "schedule": CHECK_EVERY,
+        "options": {"expires": CHECK_EVERY.total_seconds() * 0.9},
     }
     return schedule
 

@@ -126,3 +126,11 @@ def deliver_alerts(self: Any, slug: str | None = None) -> dict[str, Any]:
         return deliver_step(worker_runtime(), None)
     runtime = _known(slug)
     return {} if runtime is None else deliver_step(runtime, slug, attempt=self.request.retries + 1)
+
+
+@shared_task(name="livescreen.rerank_reviews", acks_late=True)
+def rerank_reviews() -> dict[str, int]:
+    """beat's minute entry: retrain the queues that reviewers have moved on since (debounced)."""
+    from services.pipeline.chain import rerank_all
+
+    return rerank_all(worker_runtime())

@@ -156,6 +156,9 @@ class ReviewRecord(SQLModel, table=True):
     added_at: datetime = timestamp()
     # When its required decisions first disagreed: from then on only a resolution settles it.
     conflict_at: datetime | None = timestamp(nullable=True)
+    # The model version that set ``priority`` ("rules" for the rules' p_include): claims and
+    # decisions copy it, so every ordering a reviewer saw can be traced to its model.
+    ranked_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(24), nullable=True))
 
 
 class SweepProblem(SQLModel, table=True):

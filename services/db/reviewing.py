@@ -90,6 +90,9 @@ class Claim(SQLModel, table=True):
     status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     claimed_at: datetime = timestamp()
     expires_at: datetime = timestamp()
+    model_version: str | None = Field(  # what ranked the record when it was claimed
+        default=None, sa_column=sa.Column(sa.String(24), nullable=True)
+    )
 
 
 class Skip(SQLModel, table=True):
@@ -134,6 +137,9 @@ class Decision(SQLModel, table=True):
     created_at: datetime = timestamp()
     ended_at: datetime | None = timestamp(nullable=True)
     end_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(20), nullable=True))
+    model_version: str | None = Field(  # what ranked the record when it was decided
+        default=None, sa_column=sa.Column(sa.String(24), nullable=True)
+    )
 
 
 class Resolution(SQLModel, table=True):

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from services.alerts.deliver import deliver_due
 from services.alerts.events import raise_record_alerts
-from services.db.models import Record, Review, ReviewRecord, Screening, Sweep, utcnow
+from services.db.models import Review, ReviewRecord, Sweep, utcnow
 from services.db.runs import StepRun
 from services.locks import ReviewLocked
 from services.pipeline.result import SweepResult
@@ -112,45 +112,52 @@ def screen_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
 
 
 def rank_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
-    """Bring the queue's order in line with the current screenings; how many moved.
+    """Retrain the queue's order on the human decisions so far and swap it in; how many
+    records it ranked. Before the first include the rules' ``p_include`` orders the queue
+    (this repairs any priority screening could not set, after a crash between the two)."""
+    from services.reviewing.learned import retrain
 
-    Screening sets each record's priority as it goes; this repairs any it could not
-    (a crash between the two), and is where the learned ranking will retrain.
-    """
     review_id = review_id_of(runtime, slug)
+    protocol = runtime.protocol(slug)
     with recorded(runtime, review_id, "rank", attempt=attempt) as run:
         with runtime.sessions() as session:
-            review = session.get(Review, review_id)
-            assert review is not None
-            current = (
-                sa.select(col(Screening.p_include))
-                .join(Record, col(Record.id) == col(Screening.record_id))
-                .where(
-                    col(Screening.review_id) == review_id,
-                    col(Screening.record_id) == col(ReviewRecord.record_id),
-                    col(Screening.protocol_version) == review.protocol_version,
-                    col(Screening.content_hash) == col(Record.content_hash),
-                )
-                .order_by(col(Screening.id).desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-            moved = (
-                session.connection()
-                .execute(
-                    sa.update(ReviewRecord)
-                    .where(
-                        col(ReviewRecord.review_id) == review_id,
-                        current.is_not(None),
-                        col(ReviewRecord.priority) != current,
-                    )
-                    .values(priority=current)
-                )
-                .rowcount
+            ranking = retrain(
+                session=session, review_id=review_id, required=protocol.required_decisions
             )
             session.commit()
-        run.detail = f"{moved} re-ranked"
-        return int(moved or 0)
+        run.detail = (
+            f"{ranking.reranked} ranked by {ranking.model_version} from {ranking.labelled} "
+            f"decided ({ranking.includes} included) in {ranking.seconds:.2f} s"
+        )
+        return ranking.reranked
+
+
+def rerank_if_decided(runtime: Runtime, slug: str, *, every: int = 5) -> int | None:
+    """Between sweeps: retrain once ``every`` human decisions (or resolutions) have come in
+    since the last ranking (the debounce), else nothing; how many were re-ranked."""
+    from services.reviewing.learned import decided_since, latest_run
+
+    review_id = review_id_of(runtime, slug)
+    with runtime.sessions() as session:
+        last = latest_run(session=session, review_id=review_id)
+        waiting = decided_since(session=session, review_id=review_id, run=last)
+    if waiting < every and not (last is None and waiting):
+        return None
+    return rank_step(runtime, slug)
+
+
+def rerank_all(runtime: Runtime, *, every: int = 5) -> dict[str, int]:
+    """Every review's debounced retraining (beat's minute entry; in-process every 30 s)."""
+    done: dict[str, int] = {}
+    for slug in runtime.protocols:
+        try:
+            moved = rerank_if_decided(runtime, slug, every=every)
+        except Exception as exc:  # recorded on its StepRun; the other reviews go on
+            log.error("%s: re-ranking failed: %s", slug, exc)
+            continue
+        if moved is not None:
+            done[slug] = moved
+    return done
 
 
 def alerts_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:

@@ -131,6 +131,16 @@ def _loop_lines(review: dict[str, Any]) -> list[str]:
         line += f": {run['detail']}" if run["detail"] else ""
         line += f"; error: {run['error']}" if run["error"] else ""
         lines.append(line)
+    r = review["ranking"]
+    if r["model_version"]:
+        line = f"queue ranked by {r['model_version']}"
+        if r["estimated_recall"] is not None:
+            line += (
+                f"; estimated recall {r['estimated_recall']:.2f} (lower bound "
+                f"{r['recall_lower_bound']:.2f}); "
+                + ("screening can stop" if r["can_stop"] else "keep screening")
+            )
+        lines.append(line)
     d = review["deliveries"]
     if d["pending"] or d["failed"] or d["delivered"]:
         line = f"deliveries: {d['pending']} pending, {d['failed']} failed, "

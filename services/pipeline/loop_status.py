@@ -77,10 +77,19 @@ def loop_status(
     due = None
     if protocol is not None:
         due = next_due(protocol, last_success(session=session, slug=slug), now)
+    from services.reviewing.learned import latest_run, stopping_summary
+
     if review_id is None:
         steps: dict[str, Any] = {}
         deliveries = {"pending": 0, "failed": 0, "delivered": 0, "last_error": None}
+        ranking = stopping_summary(None)
     else:
         steps = last_step_runs(session=session, review_id=review_id)
         deliveries = delivery_counts(session=session, review_id=review_id)
-    return {"steps": steps, "deliveries": deliveries, "next_sweep_due": _iso(due)}
+        ranking = stopping_summary(latest_run(session=session, review_id=review_id))
+    return {
+        "steps": steps,
+        "deliveries": deliveries,
+        "next_sweep_due": _iso(due),
+        "ranking": ranking,
+    }

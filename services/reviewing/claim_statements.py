@@ -79,6 +79,18 @@ def delete_expired_stmt() -> Any:
     )
 
 
+def ranked_by() -> Any:
+    """The model version that set the record's queue priority (copied for the audit trail)."""
+    return (
+        sa.select(col(ReviewRecord.ranked_by))
+        .where(
+            col(ReviewRecord.review_id) == sa.bindparam("review"),
+            col(ReviewRecord.record_id) == sa.bindparam("record"),
+        )
+        .scalar_subquery()
+    )
+
+
 @prebuilt
 def insert_claim_stmt(dialect: str) -> Any:
     return (
@@ -91,6 +103,7 @@ def insert_claim_stmt(dialect: str) -> Any:
             status="active",
             claimed_at=sa.bindparam("now"),
             expires_at=sa.bindparam("expires"),
+            model_version=ranked_by(),
         )
         .on_conflict_do_nothing()
         .returning(*Claim.__table__.columns)  # type: ignore[attr-defined]

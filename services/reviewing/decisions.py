@@ -85,7 +85,8 @@ def record_decision(
         note=note,
         created_at=now,
     )
-    values = row.model_dump(exclude={"id", "ended_at", "end_reason"})
+    values = row.model_dump(exclude={"id", "ended_at", "end_reason", "model_version"})
+    values.update(rank_review=review_id, rank_record=record_id)
     row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
     if required > 1:
         conn.execute(
@@ -161,7 +162,16 @@ def _end_current_stmt() -> Any:
 
 @prebuilt
 def _insert_decision_stmt() -> Any:
-    return sa.insert(Decision).returning(col(Decision.id))
+    # model_version: what ranked the record when it was decided, read in the same statement
+    version = (
+        sa.select(col(ReviewRecord.ranked_by))
+        .where(
+            col(ReviewRecord.review_id) == sa.bindparam("rank_review"),
+            col(ReviewRecord.record_id) == sa.bindparam("rank_record"),
+        )
+        .scalar_subquery()
+    )
+    return sa.insert(Decision).values(model_version=version).returning(col(Decision.id))
 
 
 def undo_last(

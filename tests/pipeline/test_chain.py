@@ -163,3 +163,18 @@ def test_status_shows_each_steps_last_run_the_deliveries_and_the_next_sweep(
     assert lines[0] == f"next sweep due {review['next_sweep_due']}"
     assert lines[1].startswith("sweep: failed at ") and "; error: " in lines[1]
     assert lines[-1] == "deliveries: 0 pending, 0 failed, 1 delivered"
+
+
+def test_the_rank_step_records_its_model_and_retraining_waits_for_decisions(
+    loop: tuple[Runtime, FakeEutils, Receiver],
+) -> None:
+    from services.pipeline.status import review_status
+
+    runtime, _, _ = loop
+    chain.run_pipeline(runtime, SLUG)
+    assert chain.rerank_if_decided(runtime, SLUG) is None  # nobody decided: nothing to learn
+    assert chain.rerank_all(runtime) == {}
+    with runtime.sessions() as s:
+        (review,) = review_status(session=s, protocols=runtime.protocols)
+    assert review["ranking"]["model_version"] == "rules"  # no include yet: the rules' order
+    assert review["steps"]["rank"]["detail"].startswith("2 ranked by rules from 0 decided")
