@@ -77,3 +77,90 @@ def test_exclude_still_needs_a_clear_not_met_with_evidence() -> None:
 
 def test_flagship_criteria_are_configured() -> None:
     assert criterion_config("controlled")["kind"] == "design"
+
+
+def primary(rec: dict[str, Any]) -> CriterionResult:
+    return flagship_screener().screen(rec).criteria["primary_study"]
+
+
+def test_a_pooled_analysis_of_several_trials_is_not_a_primary_study() -> None:
+    rec = record(
+        "Mood after low-dose psilocybin: combined evidence from placebo-controlled trials",
+        "We present a pooled analysis of three placebo-controlled trials of psilocybin "
+        "microdosing (n = 212). Across studies, mood did not differ from placebo.",
+    )
+    assert primary(rec).verdict == "not_met"
+
+
+def test_individual_participant_data_analysis_is_not_a_primary_study() -> None:
+    rec = record(
+        "Expectancy and microdosing outcomes",
+        "Using individual participant data from four randomised studies of 1 mg psilocybin "
+        "against placebo, we modelled how expectancy shaped reported benefits.",
+    )
+    assert primary(rec).verdict == "not_met"
+
+
+def test_a_secondary_analysis_of_one_trial_is_a_primary_study() -> None:
+    rec = record(
+        "Sleep in a psilocybin microdosing trial",
+        "In this secondary analysis of a randomised placebo-controlled trial, 60 adults took "
+        "0.5 g dried psilocybin mushrooms or placebo twice weekly; we analysed sleep diaries.",
+        types=["Randomized Controlled Trial"],
+    )
+    assert primary(rec).verdict == "met"
+    assert flagship_screener().screen(rec).decision == "include"
+
+
+def test_survey_non_users_are_not_controls() -> None:
+    rec = record(
+        "Creativity among people who microdose psilocybin",
+        "In a cross-sectional online survey, 400 people who microdose psilocybin mushrooms "
+        "and 300 non-using controls rated their creativity. Microdosers scored higher.",
+    )
+    assert controlled(rec).verdict == "not_met"
+
+
+def test_one_cohort_before_and_after_is_not_controlled() -> None:
+    rec = record(
+        "Changes in anxiety after a month of psilocybin microdosing",
+        "A single cohort of 30 volunteers was assessed before and after four weeks of "
+        "0.1 g dried mushroom every other day. Anxiety scores fell from baseline.",
+    )
+    assert controlled(rec).verdict != "met"
+    assert flagship_screener().screen(rec).decision != "include"
+
+
+def test_real_style_includes_of_every_admitted_design() -> None:
+    screener = flagship_screener()
+    includes = [
+        record(
+            "Psilocybin microdosing and attention: a randomised placebo-controlled trial",
+            "Healthy adults (n = 80) were randomised to 1.5 mg psilocybin or placebo capsules "
+            "every third day for three weeks; attention was tested weekly.",
+        ),
+        record(
+            "Low-dose psilocybin versus an active placebo in depressed adults",
+            "Participants received 3 mg psilocybin or 100 mg niacin as an active placebo, "
+            "double-blind, and depression ratings were compared at four weeks.",
+        ),
+        record(
+            "A crossover study of psilocybin microdoses and mood",
+            "In a double-blind crossover design, 24 volunteers took 2 mg psilocybin and "
+            "placebo in counterbalanced order one week apart.",
+        ),
+        record(
+            "Microdosing psilocybin mushrooms for low mood: a waitlist-controlled study",
+            "Adults were allocated to 0.2 g dried Psilocybe cubensis twice weekly or to a "
+            "waitlist control group for six weeks; mood was rated weekly.",
+        ),
+        record(
+            "Repeated low-dose psilocybin in rats: anxiety-like behaviour",
+            "Male rats received psilocybin 0.05 mg/kg or vehicle every other day for two "
+            "weeks, then were tested in the elevated plus-maze.",
+        ),
+    ]
+    for rec in includes:
+        screening = screener.screen(rec)
+        assert screening.criteria["controlled"].verdict == "met", rec["title"]
+        assert screening.decision != "exclude", rec["title"]
