@@ -14,6 +14,7 @@ A labelled record is a record in the interchange format plus ``id``, ``decision`
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from classifiers.screen import Screener
 from classifiers.types import Evidence
 
 VERDICTS = ("met", "not_met", "unclear")
+PARTS = ("tune", "holdout", "all")
+HOLDOUT_ONE_IN = 5  # about 20 % of a labelled set is held out of tuning
 DECISIONS = ("include", "uncertain", "exclude")
 
 
@@ -78,6 +81,26 @@ class EvaluationReport:
             "confusion": self.confusion,
             "decisions": self.decisions,
         }
+
+
+def part_of(record_id: str) -> str:
+    """``holdout`` or ``tune`` for a record id, fixed by a hash of the id.
+
+    A hash, not the order or a random draw, so that the split is the same on every
+    machine and run, and a record keeps its part when others are added to the set.
+    """
+    digest = hashlib.sha256(record_id.encode("utf-8")).hexdigest()
+    return "holdout" if int(digest, 16) % HOLDOUT_ONE_IN == 0 else "tune"
+
+
+def select_part(labelled: Iterable[Mapping[str, Any]], part: str) -> list[Mapping[str, Any]]:
+    """The records of one part (``tune``, ``holdout`` or ``all``) of a labelled set."""
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    records = list(labelled)
+    if part == "all":
+        return records
+    return [r for r in records if part_of(str(r.get("id", ""))) == part]
 
 
 def _ratio(num: int, den: int, empty: float) -> float:
@@ -182,4 +205,12 @@ def format_report(report: EvaluationReport, title: str = "Screening evaluation")
     return "\n".join(lines)
 
 
-__all__ = ["EvaluationReport", "Missed", "evaluate", "format_report"]
+__all__ = [
+    "PARTS",
+    "EvaluationReport",
+    "Missed",
+    "evaluate",
+    "format_report",
+    "part_of",
+    "select_part",
+]

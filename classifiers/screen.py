@@ -6,7 +6,9 @@
   confidence of at least ``exclude_threshold`` and evidence to show. Without an
   abstract the evidence must come from the title (absence of evidence never
   excludes a title-only record); ``failed`` names the criteria;
-* ``uncertain`` otherwise.
+* ``uncertain`` otherwise, and always when any criterion marks its result
+  ``borderline`` (the safety net: a doubtful verdict is never turned into a machine
+  exclude or include; the queue and the learned ranking decide).
 
 ``p_include`` ranks records for review. Each criterion gives a probability of being
 met (its confidence for ``met``, one minus it for ``not_met``, one half for
@@ -16,7 +18,8 @@ orders records within it.
 
 With ``short_circuit`` the criteria are evaluated in their configured order and the
 rest are skipped once one clearly fails (reported as ``unclear`` with confidence 0
-and the reason "not evaluated"): the decision is the same, screening of off-topic
+and the reason "not evaluated"): the decision is the same (except that a skipped
+criterion cannot raise the borderline safety net), screening of off-topic
 records is several times faster, but excluded records show fewer verdicts.
 """
 
@@ -131,7 +134,9 @@ class Screener:
             if self._clearly_failed(result, has_abstract):
                 failed.append(criterion.name)
         decision: Decision
-        if failed:
+        if any(r.borderline for r in results.values()):
+            decision = "uncertain"
+        elif failed:
             decision = "exclude"
         elif has_abstract and results and all(r.verdict == "met" for r in results.values()):
             decision = "include"
@@ -141,6 +146,7 @@ class Screener:
         for r in results.values():
             raw *= p_met(r)
         low, high = BANDS[decision]
+        failed = failed if decision == "exclude" else []
         return Screening(decision, low + (high - low) * raw, results, failed)
 
     def screen_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Screening]:

@@ -29,6 +29,9 @@ class CriterionResult:
     confidence: float
     evidence: list[Evidence] = field(default_factory=list)
     reason: str = ""
+    # The criterion itself doubts its verdict (a dose at the threshold, conflicting design
+    # cues): the screener then keeps the record ``uncertain`` so a human decides.
+    borderline: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -38,6 +41,8 @@ class CriterionResult:
         }
         if self.reason:
             out["reason"] = self.reason
+        if self.borderline:
+            out["borderline"] = True
         return out
 
 

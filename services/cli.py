@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="compare machine screening with human labels")
     p.add_argument("--review", metavar="SLUG")
     p.add_argument("input", metavar="LABELLED.jsonl")
+    p.add_argument(
+        "--part",
+        choices=("tune", "holdout", "all"),
+        default="all",
+        help="records to report: the tuning part, the held-out part (about 1 in 5 by a hash"
+        " of the id) or all (default)",
+    )
     p.set_defaults(func=pipeline_commands.cmd_evaluate)
 
     p = sub.add_parser("run", help="migrate, sweep on schedule and serve HTTP (embedded mode)")

@@ -190,6 +190,16 @@ class DesignCriterion:
             else:
                 strong_for.append(h)
         weak_for = [h for h in weak_control if not self._negation.search(doc.before(h, 25))]
+        # "open-label" in the title names the design of the whole study: strong against,
+        # unless the title itself also names a comparison or randomisation.
+        title_for = [h for h in strong_for + weak_for if doc.sentences[h.sentence].field == "title"]
+        title_open = [
+            h
+            for h in weak_uncontrolled
+            if doc.sentences[h.sentence].field == "title" and not title_for
+        ]
+        uncontrolled += title_open
+        weak_uncontrolled = [h for h in weak_uncontrolled if h not in title_open]
         title_against = [h for h in uncontrolled if doc.sentences[h.sentence].field == "title"]
 
         if secondary:

@@ -6,7 +6,8 @@ indexes them so or the text says so ("In this review we ...", "Here we appraise 
 studies") while indexed only as "Journal Article". Letters are ``not_met`` unless
 they report their own data (research letters). Published *trial* protocols are
 ``met`` and flagged as ongoing studies (``PublicationTypeResult.ongoing``).
-Secondary analyses and conference abstracts of original studies are ``met``.
+Secondary analyses of one trial and conference abstracts of original studies are
+``met``; pooled or individual-participant analyses of several trials are not.
 """
 
 from __future__ import annotations
@@ -97,6 +98,14 @@ SELF_CUES: tuple[str, ...] = (
     r"here,? we (appraise|review|summari[sz]e|discuss)",
     r"we (appraise|summari[sz]e) (\d+|the|published|data from)",
     r"we (systematically )?searched",
+    # analyses that pool several trials are secondary research, unlike a secondary
+    # analysis of one trial (which reports that trial's own data)
+    r"pooled (analysis|analyses|data) (of|from|across) (the )?(two|three|four|five|six|several"
+    r"|multiple|\d+|[a-z]+ (independent|separate|published|randomi[sz]ed|placebo-controlled))"
+    r"( \w+){0,3} (trials|studies)",
+    r"(data|results) (of|from) (two|three|four|five|six|several|multiple|\d+)( \w+){0,3}"
+    r" (trials|studies) (were|was) pooled",
+    r"individual[- ](participant|patient)[- ](data|level)",
     r"we meta-analy[sz]ed",
     r"(\d+|[a-z]+-?[a-z]*) (studies|trials|articles|records) (were|met) (included|inclusion)",
     r"in this (editorial|commentary|comment|letter|perspective|viewpoint)",

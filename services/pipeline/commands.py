@@ -231,7 +231,7 @@ def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from classifiers.evaluation import evaluate, format_report
+    from classifiers.evaluation import evaluate, format_report, select_part
     from services.pipeline.screen import build_screener, check_record
 
     protocol = _protocol_only(settings, args.review)
@@ -248,9 +248,12 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{args.input}:{number}: skipped: {error}", file=sys.stderr)
             continue
         labelled.append(record)
+    part = getattr(args, "part", "all")
+    labelled = [dict(r) for r in select_part(labelled, part)]
     if not labelled:
-        raise InputError(f"{args.input}: no usable labelled records")
-    print(format_report(evaluate(screener, labelled)))
+        raise InputError(f"{args.input}: no usable labelled records (part {part})")
+    title = "Screening evaluation" if part == "all" else f"Screening evaluation ({part} part)"
+    print(format_report(evaluate(screener, labelled), title))
     return 0
 
 
