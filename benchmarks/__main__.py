@@ -19,6 +19,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.queue_benchmark", [], ["--records", "2000"]),
     ("benchmarks.alerts_benchmark", [], ["--alerts", "1000", "--webhooks", "50"]),
     ("benchmarks.loop_latency_benchmark", [], ["--records", "3"]),
+    ("benchmarks.retrain_benchmark", [], ["--records", "3000", "--decided", "100"]),
     ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
     ("benchmarks.import_benchmark", ["--records", "100000"], ["--records", "3000"]),
     ("benchmarks.dedup_benchmark", [], ["--originals", "3000", "--records", "6000"]),

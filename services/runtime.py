@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
@@ -21,6 +22,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     protocols: dict[str, Protocol] = field(default_factory=dict)
     locks: Locks = field(default_factory=LocalLocks)  # one sweep of a review at a time
+    # Per-process caches built on first use (e.g. the ranking's feature matrices), so that
+    # importing the runtime does not import what only some commands need.
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def protocol(self, slug: str | None) -> Protocol:
         return select_protocol(self.protocols, slug)

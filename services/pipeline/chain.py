@@ -115,14 +115,18 @@ def rank_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
     """Retrain the queue's order on the human decisions so far and swap it in; how many
     records it ranked. Before the first include the rules' ``p_include`` orders the queue
     (this repairs any priority screening could not set, after a crash between the two)."""
-    from services.reviewing.learned import retrain
+    from services.reviewing.learned import FeatureCache, retrain
 
     review_id = review_id_of(runtime, slug)
     protocol = runtime.protocol(slug)
+    cache = runtime.caches.setdefault("ranking_features", FeatureCache())
     with recorded(runtime, review_id, "rank", attempt=attempt) as run:
         with runtime.sessions() as session:
             ranking = retrain(
-                session=session, review_id=review_id, required=protocol.required_decisions
+                session=session,
+                review_id=review_id,
+                required=protocol.required_decisions,
+                cache=cache,
             )
             session.commit()
         run.detail = (

@@ -103,3 +103,30 @@ def test_the_stopping_rule_waits_for_evidence_and_then_allows_stopping(env: Env)
         assert done.can_stop is True and done.recall_lower_bound == 1.0
         runs = s.exec(select(RankingRun).order_by(col(RankingRun.id))).all()
         assert [r.can_stop for r in runs] == [False, True]
+
+
+def test_features_are_reused_between_decisions_and_rebuilt_when_a_record_changes(
+    env: Env,
+) -> None:
+    from services.db.models import Record
+    from services.reviewing.learned import FeatureCache, review_rows
+
+    cache = FeatureCache()
+    with env.session() as s:
+        rev, on, _ = make_review(s)
+        f.user(s, "ann")
+        s.commit()
+        assert rev.id is not None
+        screen_next(s, rev.id, on)
+        screen_next(s, rev.id, on)
+        first = review_rows(session=s, review_id=rev.id, required=1, cache=cache).features
+        screen_next(s, rev.id, on)  # a new label only
+        again = review_rows(session=s, review_id=rev.id, required=1, cache=cache).features
+        assert first is not None and again is first  # not rebuilt
+        record = s.get(Record, on[5])
+        assert record is not None
+        record.content_hash = "revised"  # PubMed revised it
+        s.add(record)
+        s.commit()
+        rebuilt = review_rows(session=s, review_id=rev.id, required=1, cache=cache).features
+        assert rebuilt is not None and rebuilt is not first
