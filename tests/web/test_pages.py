@@ -73,7 +73,8 @@ def test_screening_page_shows_record_and_evidence(env: Env, client_for: Client) 
     assert doc.get_element_by_id("record-abstract").text_content() == ABSTRACT
     verdicts = {li.get("data-criterion") for li in doc.xpath('//li[contains(@class, "verdict")]')}
     assert verdicts == {"psilocybin", "low_dose", "controlled"}
-    assert [b.get("value") for b in doc.xpath('//*[@id="decide-form"]//button')] == [
+    # the decision buttons sit in the bar above the record and submit the decision form
+    assert [b.get("value") for b in doc.xpath('//button[@form="decide-form"]')] == [
         "include",
         "exclude",
     ]

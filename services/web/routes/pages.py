@@ -17,7 +17,7 @@ from services import reviewing
 from services.db.reviewing import User
 from services.pipeline.status import sweep_health
 from services.runtime import Runtime
-from services.web import screening, views
+from services.web import evidence, screening, views
 from services.web.accounts import end_sessions, user_for_token
 from services.web.auth import (
     check_csrf,
@@ -143,29 +143,33 @@ def dashboard(
 
 
 def screen_context(
-    session: Session, ctx: ReviewContext, user: User, payload: dict[str, Any]
+    ctx: ReviewContext, user: User, payload: dict[str, Any], *, show_machine: bool = True
 ) -> dict[str, Any]:
-    machine = payload.get("machine")
-    colours = views.colour_index(ctx, machine)
+    """What the screening, record and conflict views show of a record and its evidence."""
+    machine = payload.get("machine") if show_machine else None
+    colours = evidence.colour_index(ctx.criteria, machine)
     title = payload["title"] or ""
     abstract = payload["abstract"] or ""
-    verdicts = []
-    for name, verdict in ((machine or {}).get("criteria") or {}).items():
-        verdicts.append({"name": name, "colour": colours.get(name, 0), **(verdict or {})})
+    title_spans = evidence.evidence_spans(machine, "title", title)
+    abstract_spans = evidence.evidence_spans(machine, "abstract", abstract)
+    marked = {s.criterion for s in title_spans + abstract_spans}
     return {
         "user": user,
         "review": ctx,
         "record": payload,
         "machine": machine,
-        "verdicts": verdicts,
+        "machine_hidden": not show_machine,
+        "verdicts": evidence.verdict_rows(machine, colours),
         "colours": colours,
-        "title_html": views.highlight(
-            title, views.evidence_spans(machine, "title", title), colours
-        ),
-        "abstract_html": views.highlight(
-            abstract, views.evidence_spans(machine, "abstract", abstract), colours
-        ),
+        "legend": [(n, c) for n, c in colours.items() if n in marked],
+        "title_html": evidence.highlight(title, title_spans, colours),
+        "abstract_html": evidence.highlight(abstract, abstract_spans, colours),
     }
+
+
+def decided_by(payload: dict[str, Any], user: User) -> bool:
+    """Whether ``user`` has a current decision among the payload's (visible) decisions."""
+    return any(d["current"] and d["reviewer"] == user.name for d in payload.get("decisions", []))
 
 
 @router.get("/reviews/{slug}/screen")
@@ -189,7 +193,16 @@ def screen(
             blinding=views.blinding_for(ctx, user),
         )
         return render(request, "done.html", {"user": user, "review": ctx, "counts": counts})
-    return render(request, "screen.html", screen_context(session, ctx, user, payload))
+    context = screen_context(
+        ctx, user, payload, show_machine=views.shows_machine(ctx, user, decided=False)
+    )
+    context["counts"] = reviewing.counts(
+        session=session,
+        review_id=ctx.id,
+        required=ctx.required,
+        blinding=views.blinding_for(ctx, user),
+    )
+    return render(request, "screen.html", context)
 
 
 @router.post("/reviews/{slug}/records/{record_id}/decide")
@@ -364,5 +377,7 @@ def record_detail(
 ) -> Response:
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     payload = screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
-    context = screen_context(session, ctx, user, payload)
-    return render(request, "record.html", context)
+    shown = views.shows_machine(
+        ctx, user, decided=decided_by(payload, user), status=payload.get("status")
+    )
+    return render(request, "record.html", screen_context(ctx, user, payload, show_machine=shown))
