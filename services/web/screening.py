@@ -10,12 +10,12 @@ from sqlmodel import Session, col, select
 
 from services import reviewing
 from services.db.models import Record, ReviewRecord
-from services.db.reviewing import Claim, Resolution, User
+from services.db.reviewing import Claim, User
+from services.reports import export
+from services.reports.export import ExportScope
 from services.runtime import Runtime
 from services.web import views
 from services.web.deps import ReviewContext, lease
-
-EXPORT_PAGE = 1000
 
 
 def find_record(*, session: Session, ctx: ReviewContext, record_id: int) -> Record:
@@ -136,56 +136,26 @@ def next_payload(
             protocol_version=ctx.review.protocol_version,
         )
     record_dict = views.record_json(got.record)
-    record_dict["machine"] = views.machine_json(machine)
+    record_dict["machine"] = None if ctx.hide_suggestions else views.machine_json(machine)
+    record_dict["machine_hidden"] = ctx.hide_suggestions
     record_dict["claim"] = views.claim_json(got.claim)
     record_dict["criteria"] = ctx.criteria
     return record_dict
 
 
+def export_scope(ctx: ReviewContext, viewer: User) -> ExportScope:
+    """The export rules for ``viewer``: blinded ids and hidden votes in blind reviews."""
+    return ExportScope(
+        review_id=ctx.id,
+        required=ctx.required,
+        protocol_version=ctx.review.protocol_version,
+        criteria=tuple(ctx.criteria),
+        blind=ctx.blind,
+        blinding=views.blinding_for(ctx, viewer),
+        viewer=(viewer.id, viewer.name) if viewer.id is not None else None,
+    )
+
+
 def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
     """Every record of the review with its current decisions, as the viewer may see them."""
-    assert viewer.id is not None
-    blinding = views.blinding_for(ctx, viewer)
-    stmt = reviewing.records_query(
-        review_id=ctx.id, required=ctx.required, blinding=blinding
-    ).order_by(Record.id)
-    mine = (
-        reviewing.party_records(session=session, review_id=ctx.id, user_id=viewer.id)
-        if blinding is not None
-        else set()
-    )
-    names = user_names(session=session, ids=set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
-    offset = 0
-    while True:
-        rows = session.execute(stmt.offset(offset).limit(EXPORT_PAGE)).all()
-        if not rows:
-            return
-        ids = [r[0].id for r in rows]
-        decisions = reviewing.decisions_of(
-            session=session, review_id=ctx.id, record_ids=ids, current_only=True
-        )
-        resolutions = {
-            r.record_id: r
-            for r in session.exec(
-                select(Resolution).where(
-                    Resolution.review_id == ctx.id,
-                    col(Resolution.record_id).in_(ids),
-                )
-            )
-        }
-        for record, status, p_include in rows:
-            shown = views.visible_decisions(
-                decisions[record.id],
-                viewer=viewer,
-                review=ctx,
-                status=status,
-                party=record.id in mine,
-            )
-            row = views.record_json(record, status=status)
-            row["abstract"] = record.abstract
-            row["final_decision"] = {"included": "include", "excluded": "exclude"}.get(status)
-            row["machine"] = {"p_include": p_include} if p_include is not None else None
-            row["decisions"] = [views.decision_json(d, names) for d in shown]
-            row["resolution"] = views.resolution_json(resolutions.get(record.id), names)
-            yield row
-        offset += EXPORT_PAGE
+    return export.export_rows(session=session, scope=export_scope(ctx, viewer))

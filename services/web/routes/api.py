@@ -296,7 +296,7 @@ def export(
     write, media_type, ext = formats.writer(format)
     rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
     chunks = (
-        csv_writer.write(rows, neutralise=csv_formulas == "neutralise")
+        csv_writer.write(rows, neutralise=csv_formulas == "neutralise", criteria=ctx.criteria)
         if format == "csv"
         else write(rows)
     )

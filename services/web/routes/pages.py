@@ -10,11 +10,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from services import reviewing
 from services.db.reviewing import User
+from services.pipeline import formats
+from services.pipeline.formats import csv_writer
 from services.pipeline.status import sweep_health
 from services.runtime import Runtime
 from services.web import evidence, screening, views
@@ -381,3 +383,24 @@ def record_detail(
         ctx, user, decided=decided_by(payload, user), status=payload.get("status")
     )
     return render(request, "record.html", screen_context(ctx, user, payload, show_machine=shown))
+
+
+@router.get("/reviews/{slug}/export.{fmt}")
+def export_file(
+    fmt: str,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The dashboard's export: the API's file, signed in by the session cookie."""
+    try:
+        write, media_type, ext = formats.writer(fmt)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
+    chunks = csv_writer.write(rows, criteria=ctx.criteria) if fmt == "csv" else write(rows)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{ctx.slug}.{ext}"'},
+    )
