@@ -159,3 +159,28 @@ def export_scope(ctx: ReviewContext, viewer: User) -> ExportScope:
 def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
     """Every record of the review with its current decisions, as the viewer may see them."""
     return export.export_rows(session=session, scope=export_scope(ctx, viewer))
+
+
+def team_progress(*, session: Session, ctx: ReviewContext, viewer: User) -> dict[str, Any]:
+    """Per-reviewer counts and, for dual screening, Cohen's kappa of the two decisions.
+
+    In a blind review only resolvers and admins see kappa: with few records it would tell
+    a reviewer how often the other vote differed."""
+    from services.reviewing.status import cohens_kappa, dual_pairs, reviewer_progress
+
+    per = reviewer_progress(session=session, review_id=ctx.id)
+    names = user_names(session=session, ids={u for u, _ in per})
+    out: dict[str, Any] = {
+        "reviewers": [{"reviewer": names.get(u, str(u)), "decided": n} for u, n in per],
+        "kappa": None,
+        "pairs": 0,
+        "kappa_hidden": False,
+    }
+    if ctx.required < 2:
+        return out
+    if ctx.blind and not views.has_role(viewer, "resolver"):
+        out["kappa_hidden"] = True
+        return out
+    pairs = dual_pairs(session=session, review_id=ctx.id)
+    out.update(kappa=cohens_kappa(pairs), pairs=len(pairs))
+    return out

@@ -107,6 +107,7 @@ def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[s
             required=ctx.required,
             blinding=views.blinding_for(ctx, viewer),
         ),
+        "team": screening.team_progress(session=session, ctx=ctx, viewer=viewer),
     }
 
 

@@ -140,6 +140,7 @@ def dashboard(
             "counts": counts,
             "resolver": has_role(user, "resolver"),
             "sweep_health": sweep_health(session=session, review_id=ctx.id),
+            "team": screening.team_progress(session=session, ctx=ctx, viewer=user),
         },
     )
 
