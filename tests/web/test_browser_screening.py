@@ -111,3 +111,25 @@ def test_screening_page_in_chromium(env: Env, browser: Any) -> None:  # noqa: F8
         page.keyboard.press("Control+Enter")
         expect(page.locator(".flash")).to_contain_text("Included PMID 201")
         page.close()
+
+
+def test_api_docs_render_with_no_network(env: Env, browser: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    with LiveServer(env.app()) as base:
+        page = browser.new_page()
+        outside: list[str] = []
+
+        def only_local(route: Any) -> None:
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_local)
+        page.goto(base + "/api/v1/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("livescreen")
+        expect(page.locator(".opblock").first).to_be_visible()
+        assert outside == []
+        page.close()
