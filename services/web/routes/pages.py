@@ -291,7 +291,8 @@ def conflicts(
             session=session, review_id=ctx.id, required=ctx.required, resolver_id=user.id
         )
     ]
-    return render(request, "conflicts.html", {"user": user, "review": ctx, "items": items})
+    views_of = [screen_context(ctx, user, item) for item in items]
+    return render(request, "conflicts.html", {"user": user, "review": ctx, "items": views_of})
 
 
 @router.post("/reviews/{slug}/records/{record_id}/resolve")
