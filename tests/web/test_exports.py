@@ -139,3 +139,25 @@ def test_blind_exports_use_blinded_ids_and_hide_unsettled_votes(
     assert "bob" not in text  # others appear by blinded id; the viewer sees their own name
     settled = next(json.loads(x) for x in text.splitlines() if '"777"' in x)
     assert sorted(d["reviewer"] for d in settled["decisions"]) == ["alice", "reviewer-2"]
+
+
+def test_cli_export_writes_the_same_rows_in_every_format(env: Env, client_for: Client) -> None:
+    """What ``livescreen export --format ...`` writes (cmd_export calls export_review)."""
+    from services.pipeline.export import export_review
+
+    w = setup(env, blind=True)
+    decide(client_for(w["alice"]), "exclude", reasons=["low_dose"], note="too high")
+    proto = env.runtime.protocols["micro"]
+    texts = {}
+    for fmt in ("jsonl", "csv", "ris"):
+        out = io.StringIO()
+        with env.session() as s:
+            assert export_review(session=s, protocol=proto, out=out, fmt=fmt) == 2
+        texts[fmt] = out.getvalue()
+    row = next(json.loads(x) for x in texts["jsonl"].splitlines() if '"777"' in x)
+    assert row["decisions"][0]["reviewer"] == "reviewer-1"  # blind: no names from the CLI
+    assert row["decisions"][0]["note"] == "too high" and row["machine_decision"] == "include"
+    assert "alice" not in texts["csv"] + texts["ris"]
+    table = list(csv.DictReader(io.StringIO(texts["csv"])))
+    assert {r["pmid"] for r in table} == {"777", "778"}
+    assert len(rispy.loads(texts["ris"])) == 2
