@@ -15,7 +15,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    ValidationError,
+    field_validator,
+)
 
 from classifiers.criteria import CriterionConfigError, build_criterion
 from classifiers.types import Criterion
@@ -49,6 +57,9 @@ class Protocol(BaseModel):
     schedule: str = ""
     screening: Literal["single", "dual"] = "single"
     blind: bool = True
+    # Blind reviews against anchoring: the screening page shows no machine suggestion
+    # (verdicts, p_include, highlights) until the reviewer has decided the record.
+    hide_suggestions: StrictBool = False
     criteria: list[CriterionSpec] = Field(default_factory=list)
     source: str = ""
     # (the criteria config they were built from, the built criteria)

@@ -84,12 +84,12 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from services.pipeline.export import export_jsonl
+    from services.pipeline.export import export_review
 
     with _runtime(settings) as runtime:
         protocol = runtime.protocol(args.review)
         with _output(args.output) as out, runtime.sessions() as session:
-            count = export_jsonl(session=session, protocol=protocol, out=out)
+            count = export_review(session=session, protocol=protocol, out=out, fmt=args.format)
     if args.output and args.output != "-":
         print(f"wrote {count} records to {args.output}", file=sys.stderr)
     return 0

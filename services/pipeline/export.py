@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 from sqlmodel import Session, select
 
@@ -43,3 +44,38 @@ def _write(session: Session, review: Review, protocol: Protocol, rows: list, out
             item["criteria"] = screening.criteria
         out.write(json.dumps(item, ensure_ascii=False) + "\n")
     return len(rows)
+
+
+def export_review(*, session: Session, protocol: Protocol, out: IO[str], fmt: str) -> int:
+    """The full export (``jsonl``, ``csv`` or ``ris``) with human decisions, the same rows
+    the API and the pages write; an operator's export, so it sees every settled and
+    unsettled decision, with blinded reviewer ids in blind reviews. Returns the count."""
+    from services.pipeline import formats
+    from services.pipeline.formats import csv_writer
+    from services.reports.export import ExportScope, export_rows
+
+    write, _media, _ext = formats.writer(fmt)
+    review = session.exec(select(Review).where(Review.slug == protocol.slug)).first()
+    if review is None or review.id is None:
+        return 0
+    scope = ExportScope(
+        review_id=review.id,
+        required=protocol.required_decisions,
+        protocol_version=review.protocol_version,
+        criteria=tuple(c.name for c in protocol.criteria),
+        blind=protocol.blind,
+    )
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in export_rows(session=session, scope=scope):
+            count += 1
+            yield row
+
+    chunks = (
+        csv_writer.write(counted(), criteria=scope.criteria) if fmt == "csv" else write(counted())
+    )
+    for chunk in chunks:
+        out.write(chunk)
+    return count

@@ -253,6 +253,10 @@ def counts(
         remaining=out["pending"] + out["in_progress"],
         machine_screened=int(machine_screened or 0),
     )
+    if blinding is None:
+        # Counting conflicts as screened would let a blinded viewer subtract included and
+        # excluded from it and learn the conflicts, so blind views keep settled records only.
+        out["screened"] = screened_count(session=session, review_id=review_id, required=required)
     active = out["identified"] - out["withdrawn"]
     out["progress"] = round(out["screened"] / active, 4) if active else 0.0
     out["estimated_recall"] = None
@@ -262,3 +266,71 @@ def counts(
             round(included / (included + expected), 4) if included + expected > 0 else 1.0
         )
     return out
+
+
+def screened_count(*, session: Session, review_id: int, required: int) -> int:
+    """Records (not withdrawn) that have their required current decisions or a resolution:
+    a record in dual screening is screened once both reviewers decided, agreeing or not.
+    Counting decisions reveals no vote, so blind mode needs no filter here."""
+    n = (
+        sa.select(sa.func.count())
+        .where(
+            col(Decision.review_id) == review_id,
+            col(Decision.record_id) == col(ReviewRecord.record_id),
+            col(Decision.is_current).is_(True),
+        )
+        .scalar_subquery()
+    )
+    resolved = sa.exists().where(
+        col(Resolution.review_id) == review_id,
+        col(Resolution.record_id) == col(ReviewRecord.record_id),
+    )
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(ReviewRecord)
+        .join(Record, col(Record.id) == col(ReviewRecord.record_id))
+        .where(
+            col(ReviewRecord.review_id) == review_id,
+            col(Record.deleted).is_(False),
+            sa.or_(n >= required, resolved),
+        )
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def reviewer_progress(*, session: Session, review_id: int) -> list[tuple[int, int]]:
+    """(user id, records they decided) per reviewer, most first; counts only, no votes."""
+    rows = session.execute(
+        sa.select(col(Decision.user_id), sa.func.count(sa.distinct(col(Decision.record_id))))
+        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
+        .group_by(col(Decision.user_id))
+        .order_by(sa.func.count(sa.distinct(col(Decision.record_id))).desc())
+    ).all()
+    return [(int(u), int(c)) for u, c in rows]
+
+
+def dual_pairs(*, session: Session, review_id: int) -> list[tuple[str, str]]:
+    """(first, second) current decisions of each record decided by two reviewers."""
+    rows = session.execute(
+        sa.select(col(Decision.record_id), col(Decision.decision))
+        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
+        .order_by(col(Decision.record_id), col(Decision.created_at), col(Decision.id))
+    ).all()
+    by_record: dict[int, list[str]] = {}
+    for record_id, decision in rows:
+        by_record.setdefault(record_id, []).append(decision)
+    return [(d[0], d[1]) for d in by_record.values() if len(d) >= 2]
+
+
+def cohens_kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Cohen's kappa of the first against the second decision (None: too few or no spread).
+    scikit-learn's implementation, so the figure matches what methodologists compute."""
+    if len(pairs) < 2:
+        return None
+    from sklearn.metrics import cohen_kappa_score
+
+    first, second = zip(*pairs, strict=True)
+    if len(set(first) | set(second)) < 2:
+        return None
+    value = float(cohen_kappa_score(list(first), list(second)))
+    return None if value != value else round(value, 4)  # NaN when one rater never varies

@@ -14,7 +14,7 @@ from services.runtime import Runtime
 from services.web import errors
 from services.web.headers import SecurityHeaders
 from services.web.inputs import RefuseControlCharacters
-from services.web.routes import api, feeds, health, imports, pages, subscriptions
+from services.web.routes import api, docs, feeds, health, imports, pages, subscriptions
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -38,7 +38,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app = FastAPI(
         title="livescreen",
         version="0.1.0",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by routes.docs from local assets
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
@@ -63,5 +63,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
     app.include_router(imports.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

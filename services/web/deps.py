@@ -63,6 +63,11 @@ class ReviewContext:
         return self.protocol.blind if self.protocol else True
 
     @property
+    def hide_suggestions(self) -> bool:
+        """The protocol forces the machine's suggestion out of sight until a human decided."""
+        return self.protocol.hide_suggestions if self.protocol else False
+
+    @property
     def criteria(self) -> list[str]:
         return [c.name for c in self.protocol.criteria] if self.protocol else []
 

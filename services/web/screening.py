@@ -10,12 +10,12 @@ from sqlmodel import Session, col, select
 
 from services import reviewing
 from services.db.models import Record, ReviewRecord
-from services.db.reviewing import Claim, Resolution, User
+from services.db.reviewing import Claim, User
+from services.reports import export
+from services.reports.export import ExportScope
 from services.runtime import Runtime
 from services.web import views
 from services.web.deps import ReviewContext, lease
-
-EXPORT_PAGE = 1000
 
 
 def find_record(*, session: Session, ctx: ReviewContext, record_id: int) -> Record:
@@ -136,56 +136,51 @@ def next_payload(
             protocol_version=ctx.review.protocol_version,
         )
     record_dict = views.record_json(got.record)
-    record_dict["machine"] = views.machine_json(machine)
+    record_dict["machine"] = None if ctx.hide_suggestions else views.machine_json(machine)
+    record_dict["machine_hidden"] = ctx.hide_suggestions
     record_dict["claim"] = views.claim_json(got.claim)
     record_dict["criteria"] = ctx.criteria
     return record_dict
 
 
+def export_scope(ctx: ReviewContext, viewer: User) -> ExportScope:
+    """The export rules for ``viewer``: blinded ids and hidden votes in blind reviews."""
+    return ExportScope(
+        review_id=ctx.id,
+        required=ctx.required,
+        protocol_version=ctx.review.protocol_version,
+        criteria=tuple(ctx.criteria),
+        blind=ctx.blind,
+        blinding=views.blinding_for(ctx, viewer),
+        viewer=(viewer.id, viewer.name) if viewer.id is not None else None,
+    )
+
+
 def export_rows(*, session: Session, ctx: ReviewContext, viewer: User) -> Iterator[dict[str, Any]]:
     """Every record of the review with its current decisions, as the viewer may see them."""
-    assert viewer.id is not None
-    blinding = views.blinding_for(ctx, viewer)
-    stmt = reviewing.records_query(
-        review_id=ctx.id, required=ctx.required, blinding=blinding
-    ).order_by(Record.id)
-    mine = (
-        reviewing.party_records(session=session, review_id=ctx.id, user_id=viewer.id)
-        if blinding is not None
-        else set()
-    )
-    names = user_names(session=session, ids=set(session.exec(select(User.id)).all()) - {None})  # type: ignore[arg-type]
-    offset = 0
-    while True:
-        rows = session.execute(stmt.offset(offset).limit(EXPORT_PAGE)).all()
-        if not rows:
-            return
-        ids = [r[0].id for r in rows]
-        decisions = reviewing.decisions_of(
-            session=session, review_id=ctx.id, record_ids=ids, current_only=True
-        )
-        resolutions = {
-            r.record_id: r
-            for r in session.exec(
-                select(Resolution).where(
-                    Resolution.review_id == ctx.id,
-                    col(Resolution.record_id).in_(ids),
-                )
-            )
-        }
-        for record, status, p_include in rows:
-            shown = views.visible_decisions(
-                decisions[record.id],
-                viewer=viewer,
-                review=ctx,
-                status=status,
-                party=record.id in mine,
-            )
-            row = views.record_json(record, status=status)
-            row["abstract"] = record.abstract
-            row["final_decision"] = {"included": "include", "excluded": "exclude"}.get(status)
-            row["machine"] = {"p_include": p_include} if p_include is not None else None
-            row["decisions"] = [views.decision_json(d, names) for d in shown]
-            row["resolution"] = views.resolution_json(resolutions.get(record.id), names)
-            yield row
-        offset += EXPORT_PAGE
+    return export.export_rows(session=session, scope=export_scope(ctx, viewer))
+
+
+def team_progress(*, session: Session, ctx: ReviewContext, viewer: User) -> dict[str, Any]:
+    """Per-reviewer counts and, for dual screening, Cohen's kappa of the two decisions.
+
+    In a blind review only resolvers and admins see kappa: with few records it would tell
+    a reviewer how often the other vote differed."""
+    from services.reviewing.status import cohens_kappa, dual_pairs, reviewer_progress
+
+    per = reviewer_progress(session=session, review_id=ctx.id)
+    names = user_names(session=session, ids={u for u, _ in per})
+    out: dict[str, Any] = {
+        "reviewers": [{"reviewer": names.get(u, str(u)), "decided": n} for u, n in per],
+        "kappa": None,
+        "pairs": 0,
+        "kappa_hidden": False,
+    }
+    if ctx.required < 2:
+        return out
+    if ctx.blind and not views.has_role(viewer, "resolver"):
+        out["kappa_hidden"] = True
+        return out
+    pairs = dual_pairs(session=session, review_id=ctx.id)
+    out.update(kappa=cohens_kappa(pairs), pairs=len(pairs))
+    return out

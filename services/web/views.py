@@ -6,11 +6,8 @@ mode: a reviewer sees other people's decisions on a record only once it is settl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from markupsafe import Markup, escape
 
 from services.db.dialect import aware
 from services.db.models import Record, Screening
@@ -25,9 +22,6 @@ FINAL = ("included", "excluded")
 def iso(moment: datetime) -> str:
     """UTC with its offset on both databases (SQLite hands timestamps back naive)."""
     return aware(moment).isoformat()
-
-
-PALETTE = 8
 
 
 def blinding_for(review: ReviewContext, viewer: User) -> Blinding | None:
@@ -134,57 +128,12 @@ def claim_json(claim: Claim) -> dict[str, Any]:
     return {"slot": claim.slot, "status": claim.status, "expires_at": iso(claim.expires_at)}
 
 
-# --- evidence highlighting -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    criterion: str
-
-
-def colour_index(review: ReviewContext, machine: dict[str, Any] | None) -> dict[str, int]:
-    """One stable colour per criterion: protocol order first, then any others the machine used."""
-    names = list(review.criteria)
-    for name in (machine or {}).get("criteria", {}):
-        if name not in names:
-            names.append(name)
-    return {name: i % PALETTE for i, name in enumerate(names)}
-
-
-def evidence_spans(machine: dict[str, Any] | None, field: str, text: str) -> list[Span]:
-    """Evidence offsets for one field, checked against the text (a stale offset is re-found)."""
-    spans: list[Span] = []
-    for name, verdict in ((machine or {}).get("criteria") or {}).items():
-        for ev in (verdict or {}).get("evidence") or []:
-            if ev.get("field") != field:
-                continue
-            start, end, quote = ev.get("start"), ev.get("end"), ev.get("text") or ""
-            if not (isinstance(start, int) and isinstance(end, int) and text[start:end] == quote):
-                start = text.find(quote) if quote else -1
-                end = start + len(quote)
-            if 0 <= start < end <= len(text):
-                spans.append(Span(start, end, name))
-    return spans
-
-
-def highlight(text: str, spans: list[Span], colours: dict[str, int]) -> Markup:
-    """HTML of ``text`` with each evidence span in ``<mark>``; overlaps show every criterion."""
-    if not text:
-        return Markup("")
-    cuts = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
-    parts: list[str] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
-        piece = escape(text[a:b])
-        covering = [s.criterion for s in spans if s.start <= a and b <= s.end]
-        if covering:
-            names = list(dict.fromkeys(covering))
-            cls = " ".join(f"c{colours.get(n, 0)}" for n in names[:1])
-            title = escape(", ".join(names))
-            parts.append(
-                f'<mark class="ev {cls}" data-criteria="{title}" title="{title}">{piece}</mark>'
-            )
-        else:
-            parts.append(str(piece))
-    return Markup("".join(parts))
+def shows_machine(
+    review: ReviewContext, viewer: User, *, decided: bool, status: str | None = None
+) -> bool:
+    """Whether the machine's suggestion may be shown: always, unless the protocol hides it
+    (``hide_suggestions``) from a reviewer who has not yet decided an unsettled record.
+    Resolvers see it: they judge a disagreement, not a fresh record."""
+    if not review.hide_suggestions or decided or status in FINAL:
+        return True
+    return has_role(viewer, "resolver") and status == "conflict"

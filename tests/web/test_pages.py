@@ -73,7 +73,8 @@ def test_screening_page_shows_record_and_evidence(env: Env, client_for: Client) 
     assert doc.get_element_by_id("record-abstract").text_content() == ABSTRACT
     verdicts = {li.get("data-criterion") for li in doc.xpath('//li[contains(@class, "verdict")]')}
     assert verdicts == {"psilocybin", "low_dose", "controlled"}
-    assert [b.get("value") for b in doc.xpath('//*[@id="decide-form"]//button')] == [
+    # the decision buttons sit in the bar above the record and submit the decision form
+    assert [b.get("value") for b in doc.xpath('//button[@form="decide-form"]')] == [
         "include",
         "exclude",
     ]
@@ -134,6 +135,11 @@ def test_conflict_page_resolves(env: Env, client_for: Client) -> None:
     page = carol.get("/reviews/micro/conflicts")
     doc = lxml.html.fromstring(page.text)
     assert len(doc.xpath('//section[contains(@class, "conflict")]')) == 1
+    # both decisions, the abstract and its highlights, for judging the disagreement
+    section = doc.xpath('//section[contains(@class, "conflict")]')[0]
+    assert ABSTRACT in section.text_content()
+    assert len(section.xpath('.//div[@id="record-abstract"]//mark')) >= 3
+    assert {"alice", "bob"} <= {td.text_content() for td in section.xpath(".//table//td")}
     r = carol.post(
         f"/reviews/micro/records/{w['rid']}/resolve",
         data={"decision": "include", "note": "ok", "csrf_token": csrf_of(page.text)},

@@ -107,6 +107,7 @@ def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[s
             required=ctx.required,
             blinding=views.blinding_for(ctx, viewer),
         ),
+        "team": screening.team_progress(session=session, ctx=ctx, viewer=viewer),
     }
 
 
@@ -296,7 +297,7 @@ def export(
     write, media_type, ext = formats.writer(format)
     rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
     chunks = (
-        csv_writer.write(rows, neutralise=csv_formulas == "neutralise")
+        csv_writer.write(rows, neutralise=csv_formulas == "neutralise", criteria=ctx.criteria)
         if format == "csv"
         else write(rows)
     )

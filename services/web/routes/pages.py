@@ -10,14 +10,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from services import reviewing
 from services.db.reviewing import User
+from services.pipeline import formats
+from services.pipeline.formats import csv_writer
 from services.pipeline.status import sweep_health
 from services.runtime import Runtime
-from services.web import screening, views
+from services.web import evidence, screening, views
 from services.web.accounts import end_sessions, user_for_token
 from services.web.auth import (
     check_csrf,
@@ -138,34 +140,39 @@ def dashboard(
             "counts": counts,
             "resolver": has_role(user, "resolver"),
             "sweep_health": sweep_health(session=session, review_id=ctx.id),
+            "team": screening.team_progress(session=session, ctx=ctx, viewer=user),
         },
     )
 
 
 def screen_context(
-    session: Session, ctx: ReviewContext, user: User, payload: dict[str, Any]
+    ctx: ReviewContext, user: User, payload: dict[str, Any], *, show_machine: bool = True
 ) -> dict[str, Any]:
-    machine = payload.get("machine")
-    colours = views.colour_index(ctx, machine)
+    """What the screening, record and conflict views show of a record and its evidence."""
+    machine = payload.get("machine") if show_machine else None
+    colours = evidence.colour_index(ctx.criteria, machine)
     title = payload["title"] or ""
     abstract = payload["abstract"] or ""
-    verdicts = []
-    for name, verdict in ((machine or {}).get("criteria") or {}).items():
-        verdicts.append({"name": name, "colour": colours.get(name, 0), **(verdict or {})})
+    title_spans = evidence.evidence_spans(machine, "title", title)
+    abstract_spans = evidence.evidence_spans(machine, "abstract", abstract)
+    marked = {s.criterion for s in title_spans + abstract_spans}
     return {
         "user": user,
         "review": ctx,
         "record": payload,
         "machine": machine,
-        "verdicts": verdicts,
+        "machine_hidden": not show_machine,
+        "verdicts": evidence.verdict_rows(machine, colours),
         "colours": colours,
-        "title_html": views.highlight(
-            title, views.evidence_spans(machine, "title", title), colours
-        ),
-        "abstract_html": views.highlight(
-            abstract, views.evidence_spans(machine, "abstract", abstract), colours
-        ),
+        "legend": [(n, c) for n, c in colours.items() if n in marked],
+        "title_html": evidence.highlight(title, title_spans, colours),
+        "abstract_html": evidence.highlight(abstract, abstract_spans, colours),
     }
+
+
+def decided_by(payload: dict[str, Any], user: User) -> bool:
+    """Whether ``user`` has a current decision among the payload's (visible) decisions."""
+    return any(d["current"] and d["reviewer"] == user.name for d in payload.get("decisions", []))
 
 
 @router.get("/reviews/{slug}/screen")
@@ -189,7 +196,16 @@ def screen(
             blinding=views.blinding_for(ctx, user),
         )
         return render(request, "done.html", {"user": user, "review": ctx, "counts": counts})
-    return render(request, "screen.html", screen_context(session, ctx, user, payload))
+    context = screen_context(
+        ctx, user, payload, show_machine=views.shows_machine(ctx, user, decided=False)
+    )
+    context["counts"] = reviewing.counts(
+        session=session,
+        review_id=ctx.id,
+        required=ctx.required,
+        blinding=views.blinding_for(ctx, user),
+    )
+    return render(request, "screen.html", context)
 
 
 @router.post("/reviews/{slug}/records/{record_id}/decide")
@@ -275,7 +291,8 @@ def conflicts(
             session=session, review_id=ctx.id, required=ctx.required, resolver_id=user.id
         )
     ]
-    return render(request, "conflicts.html", {"user": user, "review": ctx, "items": items})
+    views_of = [screen_context(ctx, user, item) for item in items]
+    return render(request, "conflicts.html", {"user": user, "review": ctx, "items": views_of})
 
 
 @router.post("/reviews/{slug}/records/{record_id}/resolve")
@@ -364,5 +381,28 @@ def record_detail(
 ) -> Response:
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     payload = screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
-    context = screen_context(session, ctx, user, payload)
-    return render(request, "record.html", context)
+    shown = views.shows_machine(
+        ctx, user, decided=decided_by(payload, user), status=payload.get("status")
+    )
+    return render(request, "record.html", screen_context(ctx, user, payload, show_machine=shown))
+
+
+@router.get("/reviews/{slug}/export.{fmt}")
+def export_file(
+    fmt: str,
+    user: User = Depends(page_user),
+    ctx: ReviewContext = Depends(page_review),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The dashboard's export: the API's file, signed in by the session cookie."""
+    try:
+        write, media_type, ext = formats.writer(fmt)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0])) from None
+    rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
+    chunks = csv_writer.write(rows, criteria=ctx.criteria) if fmt == "csv" else write(rows)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{ctx.slug}.{ext}"'},
+    )
