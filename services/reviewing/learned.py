@@ -155,6 +155,18 @@ def _settled(session: Session, review_id: int, required: int) -> list[Any]:
     )
 
 
+def screened_labels(*, session: Session, review_id: int, required: int) -> list[int]:
+    """Settled records' labels (1 include, 0 exclude) in the order they were first decided:
+    the recall curve's data, without reading any record's text."""
+    settled = [
+        (at, 1 if state == "included" else 0)
+        for _, state, at in _settled(session, review_id, required)
+        if state in ("included", "excluded")
+    ]
+    settled.sort(key=lambda pair: (pair[0] is None, pair[0]))
+    return [y for _, y in settled]
+
+
 def review_rows(
     *,
     session: Session,

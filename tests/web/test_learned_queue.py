@@ -4,8 +4,10 @@ version that ranked the record; the stopping rule's verdict is kept with each ra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 from sqlmodel import Session, col, select
 
 from services import reviewing
@@ -130,3 +132,32 @@ def test_features_are_reused_between_decisions_and_rebuilt_when_a_record_changes
         s.commit()
         rebuilt = review_rows(session=s, review_id=rev.id, required=1, cache=cache).features
         assert rebuilt is not None and rebuilt is not first
+
+
+def test_the_api_and_the_dashboard_show_the_model_the_stopping_advice_and_the_curve(
+    env: Env, client_for: Callable[..., httpx.Client]
+) -> None:
+    from lxml import html
+
+    from tests.web.test_auth import sign_in
+
+    with env.session() as s:
+        rev, on, _ = make_review(s)
+        token = f.user(s, "ann", "admin")
+        s.commit()
+        assert rev.id is not None
+        env.add_protocol(f.protocol("learn"))
+        for _ in range(6):
+            screen_next(s, rev.id, on)
+        run = retrain(session=s, review_id=rev.id, required=1)
+        s.commit()
+    summary = client_for(token).get("/api/v1/reviews/learn").json()
+    assert summary["model_version"] == run.model_version and run.learned
+    assert summary["can_stop"] is False
+    assert summary["estimated_recall"] == run.estimated_recall
+    page = html.fromstring(sign_in(client_for(), token).get("/reviews/learn").text)
+    stopping = page.get_element_by_id("stopping").text_content()
+    assert run.model_version in stopping and "keep screening" in stopping
+    curve = page.get_element_by_id("recall-curve")
+    assert "6 of 40 records screened" in curve.get("aria-label")
+    assert len(curve.find_class("found")[0].get("points").split()) == 7  # 0..6 screened

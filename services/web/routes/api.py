@@ -16,6 +16,7 @@ from services.db.models import Review
 from services.db.reviewing import User, UserPublic
 from services.pipeline import formats
 from services.pipeline.formats import csv_writer
+from services.reviewing.learned import latest_run, stopping_summary
 from services.runtime import Runtime
 from services.web import accounts, screening, views
 from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
@@ -108,6 +109,9 @@ def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[s
             blinding=views.blinding_for(ctx, viewer),
         ),
         "team": screening.team_progress(session=session, ctx=ctx, viewer=viewer),
+        # the stopping rule (Callaghan & Mueller-Hansen) at the last ranking; counts'
+        # estimated_recall is the machine's expectation from p_include
+        **stopping_summary(latest_run(session=session, review_id=ctx.id)),
     }
 
 

@@ -141,8 +141,24 @@ def dashboard(
             "resolver": has_role(user, "resolver"),
             "sweep_health": sweep_health(session=session, review_id=ctx.id),
             "team": screening.team_progress(session=session, ctx=ctx, viewer=user),
+            **living_review(session, ctx, total=int(counts.get("identified") or 0)),
         },
     )
+
+
+def living_review(session: Session, ctx: ReviewContext, *, total: int) -> dict[str, Any]:
+    """The living loop's panel: each step's last run, deliveries, next sweep, the queue's
+    model, the stopping rule's advice and the recall curve."""
+    from services.db.models import utcnow
+    from services.pipeline.loop_status import loop_status
+    from services.reviewing.learned import screened_labels
+    from services.web.curve import recall_curve
+
+    loop = loop_status(
+        session=session, review_id=ctx.id, slug=ctx.slug, protocol=ctx.protocol, now=utcnow()
+    )
+    labels = screened_labels(session=session, review_id=ctx.id, required=ctx.required)
+    return {"loop": loop, "curve": recall_curve(labels, total)}
 
 
 def screen_context(
