@@ -74,40 +74,36 @@ class FeatureCache:
                 self._entries.pop(next(iter(self._entries)))
 
 
-def _keys(session: Session, review_id: int) -> list[Any]:
-    """(record id, content hash, screening id, p_include) of the live records, by id: cheap
-    columns only, enough to tell whether the cached features still hold."""
-    return list(
-        session.execute(
-            sa.select(
-                col(Record.id),
-                col(Record.content_hash),
-                col(Screening.id),
-                col(Screening.p_include),
-            )
-            .select_from(ReviewRecord)
-            .join(Record, col(Record.id) == col(ReviewRecord.record_id))
-            .join(Review, col(Review.id) == col(ReviewRecord.review_id))
-            .outerjoin(Screening, current_screening_join(review_id))
-            .where(col(ReviewRecord.review_id) == review_id, col(Record.deleted).is_(False))
-            .order_by(col(Record.id))
-        ).all()
-    )
-
-
-def _texts(session: Session, review_id: int, record_ids: list[int]) -> list[RecordText]:
-    rows = session.execute(
-        sa.select(
-            col(Record.id), col(Record.title), col(Record.abstract), col(Record.data),
-            col(Screening.p_include), col(Screening.criteria),
-        )
+def _live_records(review_id: int, *columns: Any) -> Any:
+    """``columns`` of the review's live (not withdrawn) records with their current screening,
+    by record id: the one row order the features, priors and labels share."""
+    return (
+        sa.select(*columns)
         .select_from(ReviewRecord)
         .join(Record, col(Record.id) == col(ReviewRecord.record_id))
         .join(Review, col(Review.id) == col(ReviewRecord.review_id))
         .outerjoin(Screening, current_screening_join(review_id))
         .where(col(ReviewRecord.review_id) == review_id, col(Record.deleted).is_(False))
         .order_by(col(Record.id))
-    ).all()  # fmt: skip
+    )
+
+
+def _keys(session: Session, review_id: int) -> list[Any]:
+    """(record id, content hash, screening id, p_include) of the live records, by id: cheap
+    columns only, enough to tell whether the cached features still hold."""
+    stmt = _live_records(
+        review_id, col(Record.id), col(Record.content_hash), col(Screening.id),
+        col(Screening.p_include),
+    )  # fmt: skip
+    return list(session.execute(stmt).all())
+
+
+def _texts(session: Session, review_id: int, record_ids: list[int]) -> list[RecordText]:
+    stmt = _live_records(
+        review_id, col(Record.id), col(Record.title), col(Record.abstract), col(Record.data),
+        col(Screening.p_include), col(Screening.criteria),
+    )  # fmt: skip
+    rows = session.execute(stmt).all()
     by_id = {}
     for rid, title, abstract, data, p, criteria in rows:
         data = data or {}
