@@ -14,7 +14,16 @@ from services.runtime import Runtime
 from services.web import errors
 from services.web.headers import SecurityHeaders
 from services.web.inputs import RefuseControlCharacters
-from services.web.routes import api, docs, feeds, health, imports, pages, subscriptions
+from services.web.routes import (
+    alert_pages,
+    api,
+    docs,
+    feeds,
+    health,
+    imports,
+    pages,
+    subscriptions,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -62,6 +71,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
+    app.include_router(alert_pages.router)
     app.include_router(imports.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")

@@ -139,6 +139,7 @@ def dashboard(
             "review": ctx,
             "counts": counts,
             "resolver": has_role(user, "resolver"),
+            "admin": has_role(user, "admin"),
             "sweep_health": sweep_health(session=session, review_id=ctx.id),
             "team": screening.team_progress(session=session, ctx=ctx, viewer=user),
             **living_review(session, ctx, total=int(counts.get("identified") or 0)),
