@@ -324,9 +324,11 @@ def test_one_record_the_screener_cannot_handle_does_not_stop_the_others(
             screener=FailsOnLSD(),  # type: ignore[arg-type]
             batch_size=1,
         )
-    assert (outcome.screened, outcome.unscreened) == (1, 1)
+    # The failing record is stored uncertain with the error, so no later sweep retries it.
+    assert (outcome.screened, outcome.unscreened) == (2, 0)
     assert outcome.error == (
-        "1 record(s) could not be screened: PMID 35000002: ValueError: cannot read this record"
+        "1 record(s) recorded uncertain: PMID 35000002: "
+        "screening failed: ValueError: cannot read this record"
     )
 
 
