@@ -388,3 +388,43 @@ def test_screening_commits_per_batch_so_a_crash_keeps_the_work_done(
         assert screen_review(runtime, protocol.slug) == 1  # the next run does only the rest
     finally:
         runtime.close()
+
+
+# --- records with blank titles or wrong-typed fields ------------------------------------
+
+BAD_LINES = [
+    ({"id": "blank", "title": "   \t", "abstract": None}, "'title' is blank"),
+    ({"id": "blank2", "title": " ", "abstract": "  "}, "'title' is blank"),
+    ({"id": "year", "title": INCLUDE[0], "year": "last spring"}, "'year' must be an integer"),
+    ({"id": "year2", "title": INCLUDE[0], "year": 20.5}, "'year' must be an integer, got 20.5"),
+    ({"id": "yes", "title": INCLUDE[0], "year": True}, "'year' must be an integer, got True"),
+    ({"id": "mesh", "title": INCLUDE[0], "mesh_terms": "Humans"}, "'mesh_terms' must be a list"),
+    ({"id": "kw", "title": INCLUDE[0], "keywords": ["a", 3]}, "'keywords' must be a list"),
+]
+
+
+@pytest.mark.parametrize("command", ["classify", "evaluate"])
+def test_blank_titles_and_wrong_typed_fields_are_reported_by_line_and_field(
+    cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    good = [
+        {"id": "ok", "title": INCLUDE[0], "abstract": INCLUDE[1], "year": 2024},
+        {"id": "ok2", "title": EXCLUDE[0], "abstract": EXCLUDE[1], "year": "2019"},
+    ]
+    lines = [dict(r, decision="include") for r in good[:1]]
+    lines += [dict(r, decision="exclude") for r, _ in BAD_LINES] + [
+        dict(good[1], decision="exclude")
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    status = main([command, str(source)])
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == len(BAD_LINES)
+    for number, ((_record, expected), error) in enumerate(zip(BAD_LINES, errors, strict=True), 2):
+        assert error.startswith(f"{source}:{number}: skipped: {expected}"), error
+    if command == "classify":
+        assert status == 1  # something was skipped
+        assert [json.loads(o)["id"] for o in captured.out.splitlines()] == ["ok", "ok2"]
+    else:
+        assert status == 0 and "recall" in captured.out
