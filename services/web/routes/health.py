@@ -14,13 +14,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.security.utils import get_authorization_scheme_param
 
 from services.db.engine import check_database
 from services.pipeline.status import health_reasons, review_status
 from services.runtime import Runtime
 from services.web.accounts import user_for_token
-from services.web.auth import bearer, has_role, session_user
+from services.web.auth import has_role, session_user
 from services.web.deps import get_runtime
 
 router = APIRouter()
@@ -45,27 +45,24 @@ def check_broker(broker_url: str) -> str | None:
     return None
 
 
-def is_admin(
-    request: Request, runtime: Runtime, credentials: HTTPAuthorizationCredentials | None
-) -> bool:
+def is_admin(request: Request, runtime: Runtime) -> bool:
     """Whether the caller is an active admin, by bearer token or page session; never raises.
 
-    A bad token is not an error here: the caller simply sees the anonymous report.
+    The header is read here rather than through the API's bearer dependency, which
+    would document the route as needing a token: it needs none, and a bad token is no
+    error either (the caller simply gets the anonymous report).
     """
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     with runtime.sessions() as session:
-        if credentials is not None and credentials.scheme.lower() == "bearer":
-            user = user_for_token(session=session, token=credentials.credentials)
+        if scheme.lower() == "bearer" and token:
+            user = user_for_token(session=session, token=token)
         else:
             user = session_user(request, session)
         return user is not None and has_role(user, "admin")
 
 
 @router.get("/healthz", tags=["health"])
-def healthz(
-    request: Request,
-    runtime: Runtime = Depends(get_runtime),
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> JSONResponse:
+def healthz(request: Request, runtime: Runtime = Depends(get_runtime)) -> JSONResponse:
     """``ok``, or ``degraded`` with ``reasons``: a dependency down, or a review's data not whole.
 
     The HTTP status answers "is the service up?": 503 only when the database or the
@@ -96,7 +93,7 @@ def healthz(
         with runtime.sessions() as session:
             body["reviews"] = review_status(session=session, protocols=runtime.protocols)
             reasons.extend(health_reasons(session=session))
-        admin = is_admin(request, runtime, credentials)
+        admin = is_admin(request, runtime)
     body["status"] = "degraded" if reasons else "ok"
     body["reason_count"] = len(reasons)
     if not admin:
