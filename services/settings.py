@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=300.0, gt=0)
     smtp_url: SecretStr = SecretStr("")
     smtp_from: str = "livescreen@localhost"
+    # Screening limits, so that no record can stall the pipeline: a record whose title and
+    # abstract exceed this many characters is screened on the first ones (and marked so);
+    # one whose screening takes longer than this is recorded uncertain with the reason.
+    screen_max_chars: int = Field(default=100_000, ge=1_000)
+    screen_seconds_per_record: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:

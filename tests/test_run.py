@@ -23,9 +23,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get_json(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def get_json(url: str, token: str | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=5
+        ) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
@@ -44,6 +47,15 @@ def test_run_sweeps_at_start_serves_health_and_stops_on_ctrl_c(tmp_path: Path) -
             "LIVESCREEN_PROTOCOLS": str(protocol),
             "LIVESCREEN_BROKER_URL": "",
         }
+        added = subprocess.run(
+            [sys.executable, "-m", "services.cli", "users", "add", "ops", "--role", "admin"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        token = added.stdout.strip().splitlines()[-1]  # the health details are for admins
         proc = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "run", "--port", str(port)],
             env=env,
@@ -56,7 +68,7 @@ def test_run_sweeps_at_start_serves_health_and_stops_on_ctrl_c(tmp_path: Path) -
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    status, body = get_json(f"http://127.0.0.1:{port}/healthz")
+                    status, body = get_json(f"http://127.0.0.1:{port}/healthz", token)
                 except OSError:
                     time.sleep(0.2)
                     continue
@@ -71,6 +83,11 @@ def test_run_sweeps_at_start_serves_health_and_stops_on_ctrl_c(tmp_path: Path) -
             (review,) = body["reviews"]
             assert review["slug"] == "run-review" and review["records"] == 5
             assert review["last_sweep"]["counts"]["new"] == 5
+            # A container healthcheck (no token) sees the same status, without the details.
+            assert get_json(f"http://127.0.0.1:{port}/healthz") == (
+                200,
+                {"status": "ok", "reason_count": 0},
+            )
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -88,6 +105,7 @@ def test_health_reports_unreachable_broker(tmp_path: Path) -> None:
     from services.runtime import build_runtime
     from services.settings import Settings
     from services.web.app import create_app
+    from tests.web.factories import user
 
     protocol = tmp_path / "h.toml"
     protocol.write_text('slug = "h"\ntitle = "H"\nquery = "q"\n')
@@ -98,8 +116,19 @@ def test_health_reports_unreachable_broker(tmp_path: Path) -> None:
     )
     runtime = build_runtime(settings)
     try:
+        with runtime.sessions() as session:
+            token = user(session, "ops", "admin")
+            session.commit()
         with TestClient(create_app(runtime)) as client:
-            response = client.get("/healthz")
+            anonymous = client.get("/healthz")
+            response = client.get("/healthz", headers={"Authorization": f"Bearer {token}"})
+        assert anonymous.status_code == 503  # the status code is the same for everyone
+        assert anonymous.json() == {
+            "status": "degraded",
+            "reason_count": 1,
+            "detail": "the reasons are shown to admins (a signed-in session or an admin's "
+            "bearer token)",
+        }
         assert response.status_code == 503
         body = response.json()
         assert body["database"]["ok"] is True

@@ -7,9 +7,11 @@ from datetime import date
 
 from classifiers.screen import Screener
 from services.pipeline.screen import (
+    ScreenLimits,
     ScreenOutcome,
     build_screener,
     count_unscreened,
+    one_line,
     screen_pending,
 )
 from services.pipeline.store import ensure_review
@@ -106,9 +108,10 @@ class SweepScreening:
                     protocol=self.protocol,
                     screener=self.screener,
                     record_ids=record_ids,
+                    limits=ScreenLimits.from_settings(self.runtime.settings),
                 )
         except Exception as exc:  # recorded on the sweep row; the sweep goes on
-            reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+            reason = one_line(f"{exc.__class__.__name__}: {exc}")
             log.error("%s: screening failed: %s", slug, reason)
             self.errors.append(reason)
             return None
@@ -132,7 +135,11 @@ def screen_review(runtime: Runtime, slug: str) -> int:
         review = ensure_review(session=session, protocol=protocol)
         session.commit()
         outcome = screen_pending(
-            session=session, review=review, protocol=protocol, screener=screener
+            session=session,
+            review=review,
+            protocol=protocol,
+            screener=screener,
+            limits=ScreenLimits.from_settings(runtime.settings),
         )
     if outcome.screened:
         log.info("%s: screened %d records", slug, outcome.screened)

@@ -2,12 +2,27 @@
 
 A screening is stored per record, protocol version and record content, so a
 changed protocol or a revised record is screened again and old verdicts stay.
+
+No record can stall the pipeline: a record longer than ``ScreenLimits.max_chars``
+(title + abstract) is screened on its first characters, one whose screening raises
+or runs over ``ScreenLimits.seconds_per_record`` is stored ``uncertain``, and each
+case says why under the criteria key ``_screening`` (not a valid criterion name, so it
+never collides with one). Every batch is committed, so work done is never lost.
+
+The budget is measured, not enforced by interruption: the criteria are pure code that
+cannot be stopped cooperatively, and a worker process per record (the only way to
+stop one from outside) would cost a fork or a pickled round trip per record on every
+sweep, inside Celery workers that are themselves daemonic children. Instead the input
+is bounded (truncation) and every criterion runs in linear time, so the longest
+screening is bounded too; the measurement catches a regression of that promise and
+hands the record to humans instead of trusting its verdicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +32,7 @@ from classifiers.screen import Screener
 from services.db.models import Record, Review, ReviewRecord, Screening, utcnow
 from services.protocols import Protocol
 from services.records import EXPORT_FIELDS
+from services.settings import Settings
 
 LIST_FIELDS = ("publication_types", "mesh_terms", "keywords", "authors", "nct_ids")
 
@@ -26,14 +42,22 @@ def build_screener(protocol: Protocol) -> Screener:
 
 
 def check_record(record: Mapping[str, Any]) -> str | None:
-    """Why a record in the interchange format cannot be screened, or None when it can."""
+    """Why a record in the interchange format cannot be screened, or None when it can.
+
+    The message names the field, so a caller can report it with the record's line.
+    """
     title, abstract = record.get("title"), record.get("abstract")
     if title is not None and not isinstance(title, str):
         return f"'title' must be a string, got {type(title).__name__}"
     if abstract is not None and not isinstance(abstract, str):
         return f"'abstract' must be a string or null, got {type(abstract).__name__}"
-    if not (title or abstract):
+    if not ((title or "").strip() or (abstract or "").strip()):
+        if title:
+            return "'title' is blank (only whitespace) and there is no 'abstract'"
         return "record has neither 'title' nor 'abstract'"
+    year = record.get("year")
+    if year is not None and not _is_year(year):
+        return f"'year' must be an integer, got {_shown(year)}"
     for name in LIST_FIELDS:
         value = record.get(name)
         if value is not None and not (
@@ -41,6 +65,116 @@ def check_record(record: Mapping[str, Any]) -> str | None:
         ):
             return f"'{name}' must be a list of strings"
     return None
+
+
+def _is_year(value: object) -> bool:
+    """An integer, or a string of one ("2019"), as JSONL exports of other tools write it."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+NOTE_KEY = "_screening"
+"""Criteria key of the screening's own note (truncated, failed, over budget)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenLimits:
+    """Bounds on one record's screening (see the module docstring for why measured)."""
+
+    max_chars: int = 100_000
+    seconds_per_record: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScreenLimits:
+        return cls(
+            max_chars=settings.screen_max_chars,
+            seconds_per_record=settings.screen_seconds_per_record,
+        )
+
+
+@dataclass(slots=True)
+class Verdicts:
+    """One record's stored screening, and the problem to report for it (if any)."""
+
+    decision: str
+    p_include: float
+    criteria: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def _note(reason: str) -> dict[str, Any]:
+    return {"verdict": "unclear", "confidence": 0.0, "evidence": [], "reason": reason}
+
+
+def truncated(data: Mapping[str, Any], max_chars: int) -> tuple[Mapping[str, Any], int]:
+    """The record cut to ``max_chars`` of title + abstract (the title kept first), and its length.
+
+    A prefix keeps every evidence offset valid against the stored, whole text.
+    """
+    title, abstract = _text(data.get("title")), _text(data.get("abstract"))
+    total = len(title) + len(abstract)
+    if total <= max_chars:
+        return data, total
+    out = dict(data)
+    if len(title) >= max_chars:
+        out["title"], out["abstract"] = title[:max_chars], None
+    else:
+        out["abstract"] = abstract[: max_chars - len(title)]
+    return out, total
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def one_line(text: str) -> str:
+    """The text on one line: a multi-line message keeps all of its parts, joined."""
+    return " ".join(text.split())
+
+
+def screen_one(
+    screener: Screener,
+    data: Mapping[str, Any],
+    *,
+    limits: ScreenLimits,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Verdicts:
+    """Screen one record within the limits; never raises for the record's sake."""
+    text, total = truncated(data, limits.max_chars)
+    started = clock()
+    try:
+        result = screener.screen(text)
+    except Exception as exc:  # one record's fault is recorded on it, never the batch's
+        reason = one_line(f"screening failed: {exc.__class__.__name__}: {exc}")
+        return Verdicts("uncertain", 0.5, {NOTE_KEY: _note(reason)}, reason)
+    elapsed = clock() - started
+    criteria: dict[str, Any] = result.to_json()["criteria"]
+    notes: list[str] = []
+    decision, p_include, problem = result.decision, result.p_include, None
+    if total > limits.max_chars:
+        notes.append(
+            f"screened on the first {limits.max_chars:,} of its {total:,} characters of "
+            "title and abstract (LIVESCREEN_SCREEN_MAX_CHARS)"
+        )
+    if elapsed > limits.seconds_per_record:
+        problem = (
+            f"screening took {elapsed:.1f} s, over the budget of "
+            f"{limits.seconds_per_record:g} s per record (LIVESCREEN_SCREEN_SECONDS_PER_RECORD); "
+            f"recorded uncertain instead of {result.decision}"
+        )
+        notes.append(problem)
+        decision, p_include = "uncertain", 0.5
+    if notes:
+        criteria[NOTE_KEY] = _note("; ".join(notes))
+    return Verdicts(decision, p_include, criteria, problem)
 
 
 @dataclass
@@ -84,17 +218,20 @@ def screen_pending(
     screener: Screener,
     record_ids: Sequence[int] | None = None,
     batch_size: int = 500,
+    limits: ScreenLimits | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> ScreenOutcome:
     """Screen the review's records that have no screening for this protocol and content yet.
 
     ``record_ids`` narrows it to those records (a sweep screens each batch it stores),
-    and then ``unscreened`` is not counted. A record the screener cannot handle is
-    skipped with its reason (it stays unscreened and is counted) instead of stopping
-    the records after it.
+    and then ``unscreened`` is not counted. Each batch is committed. A record the
+    screener cannot handle, or that runs over the time budget, is stored ``uncertain``
+    with the reason and named in ``error``, and the records after it go on.
     """
     assert review.id is not None
+    limits = limits or ScreenLimits()
     outcome = ScreenOutcome()
-    failures: list[str] = []
+    problems: list[str] = []
     last_id = 0
     table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
     pending = _pending(review, protocol)
@@ -118,35 +255,33 @@ def screen_pending(
         priorities: list[dict[str, Any]] = []
         screenings: list[dict[str, Any]] = []
         for record_id, pmid, content_hash, stored in rows:
-            data = {name: stored.get(name) for name in EXPORT_FIELDS}
-            try:
-                result = screener.screen(data)
-            except Exception as exc:  # one record's fault is reported, never the batch's
-                failures.append(f"PMID {pmid}: {exc.__class__.__name__}: {exc}")
-                continue
-            priorities.append({"rid": record_id, "p": result.p_include})
+            data = {name: (stored or {}).get(name) for name in EXPORT_FIELDS}
+            verdicts = screen_one(screener, data, limits=limits, clock=clock)
+            if verdicts.problem:
+                which = f"PMID {pmid}" if pmid else f"record {record_id}"
+                problems.append(f"{which}: {verdicts.problem}")
+            priorities.append({"rid": record_id, "p": verdicts.p_include})
             screenings.append(
                 {
                     "review_id": review.id,
                     "record_id": record_id,
                     "protocol_version": protocol.version,
                     "content_hash": content_hash,
-                    "decision": result.decision,
-                    "p_include": result.p_include,
-                    "criteria": result.to_json()["criteria"],
+                    "decision": verdicts.decision,
+                    "p_include": verdicts.p_include,
+                    "criteria": verdicts.criteria,
                     "created_at": now,
                 }
             )
-        if screenings:
-            session.execute(table.insert(), screenings)
+        session.execute(table.insert(), screenings)
         set_priorities(session=session, review_id=review.id, priorities=priorities)
         session.commit()
         outcome.screened += len(priorities)
     if record_ids is None:
         outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
-    if failures:
-        shown = "; ".join(failures[:3]) + ("; ..." if len(failures) > 3 else "")
-        outcome.error = f"{len(failures)} record(s) could not be screened: {shown}"
+    if problems:
+        shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+        outcome.error = f"{len(problems)} record(s) recorded uncertain: {shown}"
     return outcome
 
 

@@ -38,7 +38,7 @@ from .fetch import Batch, read_batch
 from .prefetch import Emit, prefetched
 from .result import COUNTS, SweepResult
 from .resume import claim_sweep, plan_sweep, windows_of
-from .screen import ScreenOutcome
+from .screen import ScreenOutcome, one_line
 from .windows import Window, format_day
 
 log = logging.getLogger(__name__)
@@ -318,11 +318,11 @@ def run_sweep(
         _finish(sessions, sweeper, "interrupted", "interrupted by the user", None)
         raise
     except (EutilsError, OSError) as exc:
-        reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+        reason = one_line(f"{exc.__class__.__name__}: {exc}")  # the cause is on the last line
         _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} failed: {reason}") from exc
     except Exception as exc:
-        reason = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+        reason = one_line(f"{exc.__class__.__name__}: {exc}")  # the cause is on the last line
         _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise
     error = "; ".join(sweeper.errors) or None

@@ -292,7 +292,8 @@ class EutilsClient:
         for key, value in params.items():
             if key == "api_key":
                 value = "***"
-            elif len(value) > 120:
+            value = " ".join(value.split())  # a multi-line query must not end the message
+            if len(value) > 120:
                 value = value[:117] + "..."
             shown.append(f"{key}={value}")
         return f"{endpoint} ({', '.join(shown)})"

@@ -6,15 +6,18 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from services.cli import main
-from services.db.models import ReviewRecord, Screening
+from services.db.models import Record, ReviewRecord, Screening
 from services.pipeline.export import export_jsonl
 from services.pipeline.jobs import screen_review, sweep_review
-from services.runtime import build_runtime
+from services.pipeline.screen import ScreenLimits, build_screener, screen_pending
+from services.pipeline.store import ensure_review
+from services.runtime import Runtime, build_runtime
 from services.settings import FLAGSHIP_PROTOCOL, Settings, get_settings
 from tests.eutils_server import FakeEutils, synthetic_record
 
@@ -171,3 +174,257 @@ def test_evaluate_reports_recall_work_saved_and_misses(
     assert "recall" in report and "work saved" in report and "precision" in report
     for criterion in ("psilocybin", "low_dose", "controlled", "primary_study"):
         assert criterion in report
+
+
+# --- no record can stall the pipeline ---------------------------------------------------
+
+HOSTILE = "psilocybin 1 mg placebo "  # dose-dense, no full stop: the old worst case
+
+
+def _stored(runtime: Runtime) -> dict[str, tuple[Record, Screening]]:
+    """Each record's (record, screening) by PMID."""
+    with runtime.sessions() as session:
+        rows = session.exec(
+            select(Record, Screening).join(Screening, Screening.record_id == Record.id)  # type: ignore[arg-type]
+        ).all()
+        return {record.pmid: (record, screening) for record, screening in rows}
+
+
+@pytest.fixture
+def hostile_fake() -> Iterator[FakeEutils]:
+    big = HOSTILE * (1_000_000 // len(HOSTILE) + 1)  # a 1 MB abstract
+    records = [
+        synthetic_record("35000001", title=INCLUDE[0], abstract=INCLUDE[1], edat=date(2025, 1, 2)),
+        synthetic_record(
+            "35000003", title="Psilocybin dosing", abstract=big, edat=date(2025, 1, 3)
+        ),
+        synthetic_record("35000002", title=EXCLUDE[0], abstract=EXCLUDE[1], edat=date(2025, 1, 4)),
+    ]
+    with FakeEutils(records) as server:
+        yield server
+
+
+def test_a_1_mb_abstract_is_screened_on_truncated_text_and_marked_so(
+    database_url: str, hostile_fake: FakeEutils, flagship_copy: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        eutils_url=hostile_fake.base_url,
+        protocols=[flagship_copy],
+        ncbi_api_key="k",
+    )
+    assert settings.screen_max_chars == 100_000
+    runtime = build_runtime(settings)
+    try:
+        result = sweep_review(runtime, "psilocybin-microdosing")
+        stored = _stored(runtime)
+    finally:
+        runtime.close()
+    assert set(stored) == {"35000001", "35000002", "35000003"}  # all screened, none skipped
+    assert stored["35000001"][1].decision == "include"
+    assert stored["35000002"][1].decision == "exclude"
+    record, screening = stored["35000003"]
+    assert record.abstract is not None and len(record.abstract) > 1_000_000  # stored whole
+    note = screening.criteria["_screening"]
+    total = len(record.title) + len(record.abstract)
+    assert note["reason"] == (
+        f"screened on the first 100,000 of its {total:,} characters of title and abstract "
+        "(LIVESCREEN_SCREEN_MAX_CHARS)"
+    )
+    for name, verdict in screening.criteria.items():
+        for e in verdict["evidence"]:  # offsets index the stored text and lie in the prefix
+            text = getattr(record, e["field"])
+            assert text[e["start"] : e["end"]] == e["text"], name
+            assert e["end"] <= 100_000
+    # Truncation is visible on the record, not a gap of the sweep.
+    assert result.state == "succeeded" and result.counts["unscreened"] == 0
+
+
+def test_the_size_limit_is_a_setting(
+    database_url: str, fake: FakeEutils, flagship_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVESCREEN_SCREEN_MAX_CHARS", "1000")
+    settings = Settings(
+        database_url=database_url,
+        eutils_url=fake.base_url,
+        protocols=[flagship_copy],
+        ncbi_api_key="k",
+    )
+    assert settings.screen_max_chars == 1000
+    fake.add(
+        synthetic_record(
+            "35000009", title="Long", abstract="word " * 499 + "word", edat=date(2025, 1, 5)
+        )
+    )
+    runtime = build_runtime(settings)
+    try:
+        sweep_review(runtime, "psilocybin-microdosing")
+        stored = _stored(runtime)
+    finally:
+        runtime.close()
+    assert (
+        "first 1,000 of its 2,503 characters"
+        in stored["35000009"][1].criteria["_screening"]["reason"]
+    )
+    assert "_screening" not in stored["35000001"][1].criteria  # short records carry no note
+
+
+class FakeClock:
+    """A clock the screener double moves, so a slow record needs no real waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_record_that_raises_or_runs_over_budget_is_uncertain_and_the_batch_goes_on(
+    database_url: str, hostile_fake: FakeEutils, flagship_copy: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        eutils_url=hostile_fake.base_url,
+        protocols=[flagship_copy],
+        ncbi_api_key="k",
+    )
+    runtime = build_runtime(settings)
+    protocol = runtime.protocol(None)
+    clock = FakeClock()
+    real = build_screener(protocol)
+
+    class Hostile:
+        """The real screener, except that LSD makes it raise and dosing takes a minute."""
+
+        def screen(self, record: dict[str, Any]) -> Any:
+            title = str(record.get("title"))
+            if "LSD" in title:
+                raise ValueError("criterion blew up\non two lines")
+            if title == "Psilocybin dosing":
+                clock.now += 60.0
+            return real.screen(record)
+
+    try:
+        runtime.protocols[protocol.slug] = protocol.model_copy(update={"criteria": []})
+        sweep_review(runtime, protocol.slug)  # store only
+        runtime.protocols[protocol.slug] = protocol
+        with runtime.sessions() as session:
+            review = ensure_review(session=session, protocol=protocol)
+            session.commit()
+            outcome = screen_pending(
+                session=session,
+                review=review,
+                protocol=protocol,
+                screener=Hostile(),  # type: ignore[arg-type]
+                batch_size=1,
+                limits=ScreenLimits(max_chars=100_000, seconds_per_record=5.0),
+                clock=clock,
+            )
+        stored = _stored(runtime)
+    finally:
+        runtime.close()
+    assert (outcome.screened, outcome.unscreened) == (3, 0)
+    assert stored["35000001"][1].decision == "include"
+    failed = stored["35000002"][1]
+    assert (failed.decision, failed.p_include) == ("uncertain", 0.5)
+    assert failed.criteria == {
+        "_screening": {
+            "verdict": "unclear",
+            "confidence": 0.0,
+            "evidence": [],
+            "reason": "screening failed: ValueError: criterion blew up on two lines",
+        }
+    }
+    slow = stored["35000003"][1]
+    assert slow.decision == "uncertain"
+    reason = slow.criteria["_screening"]["reason"]
+    assert "screening took 60.0 s, over the budget of 5 s per record" in reason
+    assert reason.startswith("screened on the first 100,000")  # and it was truncated too
+    assert "low_dose" in slow.criteria  # the verdicts stay for the reviewer to see
+    assert outcome.error is not None
+    assert outcome.error.startswith("2 record(s) recorded uncertain: ")
+    assert "PMID 35000002: screening failed: ValueError: criterion blew up" in outcome.error
+    assert "PMID 35000003: screening took 60.0 s" in outcome.error
+
+
+def test_screening_commits_per_batch_so_a_crash_keeps_the_work_done(
+    database_url: str, fake: FakeEutils, flagship_copy: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        eutils_url=fake.base_url,
+        protocols=[flagship_copy],
+        ncbi_api_key="k",
+    )
+    runtime = build_runtime(settings)
+    protocol = runtime.protocol(None)
+    real = build_screener(protocol)
+
+    seen: list[str] = []
+
+    class DiesOnTheSecond:
+        def screen(self, record: dict[str, Any]) -> Any:
+            seen.append(str(record.get("title")))
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # not an Exception: the process is going down
+            return real.screen(record)
+
+    try:
+        runtime.protocols[protocol.slug] = protocol.model_copy(update={"criteria": []})
+        sweep_review(runtime, protocol.slug)
+        runtime.protocols[protocol.slug] = protocol
+        with runtime.sessions() as session, pytest.raises(KeyboardInterrupt):
+            review = ensure_review(session=session, protocol=protocol)
+            session.commit()
+            screen_pending(
+                session=session,
+                review=review,
+                protocol=protocol,
+                screener=DiesOnTheSecond(),  # type: ignore[arg-type]
+                batch_size=1,
+            )
+        (first,) = _stored(runtime).values()  # the first batch was committed
+        assert first[0].title == seen[0]
+        assert screen_review(runtime, protocol.slug) == 1  # the next run does only the rest
+    finally:
+        runtime.close()
+
+
+# --- records with blank titles or wrong-typed fields ------------------------------------
+
+BAD_LINES = [
+    ({"id": "blank", "title": "   \t", "abstract": None}, "'title' is blank"),
+    ({"id": "blank2", "title": " ", "abstract": "  "}, "'title' is blank"),
+    ({"id": "year", "title": INCLUDE[0], "year": "last spring"}, "'year' must be an integer"),
+    ({"id": "year2", "title": INCLUDE[0], "year": 20.5}, "'year' must be an integer, got 20.5"),
+    ({"id": "yes", "title": INCLUDE[0], "year": True}, "'year' must be an integer, got True"),
+    ({"id": "mesh", "title": INCLUDE[0], "mesh_terms": "Humans"}, "'mesh_terms' must be a list"),
+    ({"id": "kw", "title": INCLUDE[0], "keywords": ["a", 3]}, "'keywords' must be a list"),
+]
+
+
+@pytest.mark.parametrize("command", ["classify", "evaluate"])
+def test_blank_titles_and_wrong_typed_fields_are_reported_by_line_and_field(
+    cli_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    good = [
+        {"id": "ok", "title": INCLUDE[0], "abstract": INCLUDE[1], "year": 2024},
+        {"id": "ok2", "title": EXCLUDE[0], "abstract": EXCLUDE[1], "year": "2019"},
+    ]
+    lines = [dict(r, decision="include") for r in good[:1]]
+    lines += [dict(r, decision="exclude") for r, _ in BAD_LINES] + [
+        dict(good[1], decision="exclude")
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    status = main([command, str(source)])
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == len(BAD_LINES)
+    for number, ((_record, expected), error) in enumerate(zip(BAD_LINES, errors, strict=True), 2):
+        assert error.startswith(f"{source}:{number}: skipped: {expected}"), error
+    if command == "classify":
+        assert status == 1  # something was skipped
+        assert [json.loads(o)["id"] for o in captured.out.splitlines()] == ["ok", "ok2"]
+    else:
+        assert status == 0 and "recall" in captured.out
