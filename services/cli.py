@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.imports import commands as import_commands
 
     import_commands.register(sub)
+    from services.reports import commands as report_commands
+
+    report_commands.register(sub)
     return parser
 
 

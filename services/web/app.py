@@ -14,7 +14,7 @@ from services.runtime import Runtime
 from services.web import errors
 from services.web.headers import SecurityHeaders
 from services.web.inputs import RefuseControlCharacters
-from services.web.routes import api, feeds, health, imports, pages, subscriptions
+from services.web.routes import api, feeds, health, imports, pages, reports, subscriptions
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -63,5 +63,6 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
     app.include_router(imports.router)
+    app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
