@@ -39,7 +39,13 @@ class PngUnavailable(RuntimeError):
 
 
 def n(value: int) -> str:
-    return f"(n = {value:,})"
+    """``(n = 1,234)`` with no-break spaces, so a line is never wrapped inside it."""
+    return f"(n\u00a0=\u00a0{value:,})"
+
+
+def phase_height(label: str) -> float:
+    """The height a phase bar needs for its label written upwards (bold, about 8.5 px a letter)."""
+    return 8.5 * len(label) + 24
 
 
 @dataclass
@@ -126,8 +132,11 @@ def render_svg(numbers: PrismaNumbers) -> bytes:
         )
         rows.append(("total", None))
     row_top: list[float] = []
-    for main, side in rows:
-        row_h = max(boxes[main].h, boxes[side].h if side else 0)
+    least = {0: phase_height("Identification")}  # single-row phases must fit their label
+    if len(rows) == 4:
+        least[3] = phase_height("Included")
+    for i, (main, side) in enumerate(rows):
+        row_h = max(boxes[main].h, boxes[side].h if side else 0, least.get(i, 0))
         row_top.append(y)
         boxes[main].y = y + (row_h - boxes[main].h) / 2
         if side:
@@ -158,12 +167,10 @@ def render_svg(numbers: PrismaNumbers) -> bytes:
     _banner(svg, "heading", main_x, head_y, side_x + SIDE_W - main_x, head_h, heading)
     if updated:
         _banner(svg, "previous-heading", prev_x, head_y, PREV_W, head_h, "Previous studies")
-    bottom = {
-        i: row_top[i] + max(boxes[m].h, boxes[s].h if s else 0) for i, (m, s) in enumerate(rows)
-    }
+    row_bottom = [top - GAP for top in row_top[1:]] + [height - MARGIN]
     phases = [("Identification", 0, 0), ("Screening", 1, 2), ("Included", 3, len(rows) - 1)]
     for label, first, last in phases:
-        _phase(svg, label, MARGIN, row_top[first], bottom[last] - row_top[first])
+        _phase(svg, label, MARGIN, row_top[first], row_bottom[last] - row_top[first])
     for box in boxes.values():
         _box(svg, box)
     for (upper, _), (lower, _) in zip(rows, rows[1:], strict=False):
