@@ -50,10 +50,8 @@ def test_cli_writes_the_svg_and_the_png(
 def test_cli_errors_are_one_line(cli: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prisma", "--output", str(cli / "flow.pdf")]) == 1
     err = capsys.readouterr().err
-    assert (
-        err
-        == f"livescreen prisma: error: --output {cli / 'flow.pdf'}: the file must end in .svg or .png\n"
-    )
+    pdf = cli / "flow.pdf"
+    assert err == f"livescreen prisma: error: --output {pdf}: the file must end in .svg or .png\n"
     assert main(["prisma", "--output", str(cli / "no" / "flow.svg")]) == 1
     assert "does not exist" in capsys.readouterr().err
     assert main(["prisma", "--output", str(cli / "flow.svg")]) == 1  # nothing stored yet
