@@ -96,3 +96,32 @@ def test_a_review_without_decisions_has_everything_awaiting(runtime: Runtime) ->
     assert [(s.name, s.records) for s in flow.sources] == [("PubMed", 0)]
     assert (flow.identified, flow.screened, flow.awaiting, flow.included) == (0, 0, 0, 0)
     assert flow.excluded_by_reason == ()
+
+
+def test_records_without_a_source_and_exclusions_by_a_resolver_are_counted(
+    runtime: Runtime,
+) -> None:
+    """A record with no sweep or import on file is an ``other`` source; a resolver's exclude
+    over a reviewer's include counts as excluded, with no reason given."""
+    from services.db.reviewing import Resolution
+    from services.pipeline.store import ensure_review
+    from services.web.accounts import create_user
+    from tests.reports.scenario import decide
+    from tests.web import factories as f
+
+    with runtime.sessions() as session:
+        review = ensure_review(session=session, protocol=runtime.protocol(SLUG))
+        assert review.id is not None
+        one = f.record(session, review, "1")
+        f.record(session, review, "2")
+        user, _ = create_user(session=session, name="res", role="resolver")
+        assert user.id is not None and one.id is not None
+        decide(session, review.id, user.id, one.id, "include")
+        session.add(
+            Resolution(review_id=review.id, record_id=one.id, user_id=user.id, decision="exclude")
+        )
+        session.commit()
+    flow = numbers(runtime).flow
+    assert [(s.name, s.records) for s in flow.sources] == [("PubMed", 0), ("other", 2)]
+    assert (flow.screened, flow.awaiting, flow.excluded, flow.included) == (1, 1, 1, 0)
+    assert flow.excluded_by_reason == (("no reason given", 1),)
