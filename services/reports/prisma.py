@@ -198,12 +198,13 @@ def sources(
     return tuple(out)
 
 
-def _statuses(
-    session: Session, review_id: int, required: int, window: list[Any]
-) -> tuple[Any, dict[str, int]]:
-    """(the screening pool's subquery of id and status, records per status in it)."""
+def _statuses(session: Session, review_id: int, required: int, window: list[Any]) -> dict[int, str]:
+    """Each record of the screening pool (not a duplicate, not withdrawn) with its status.
+
+    Fetched once as rows, so the per-status counts and the excluded records' reasons need
+    no second pass over the review's decisions."""
     base = records_query(review_id=review_id, required=required).subquery("base")
-    pool = (
+    rows = session.execute(
         sa.select(base.c.id, base.c.status)
         .join(
             ReviewRecord,
@@ -213,14 +214,12 @@ def _statuses(
             ),
         )
         .where(base.c.deleted.is_(False), sa.not_(_is_duplicate(review_id)), *window)
-        .subquery("pool")
-    )
-    rows = session.execute(sa.select(pool.c.status, sa.func.count()).group_by(pool.c.status)).all()
-    return pool, {str(status): int(n) for status, n in rows}
+    ).all()
+    return {int(record_id): str(status) for record_id, status in rows}
 
 
 def excluded_by_reason(
-    *, session: Session, review_id: int, excluded_ids: Any
+    *, session: Session, review_id: int, excluded: set[int]
 ) -> tuple[tuple[str, int], ...]:
     """Excluded records per reason their current exclude decisions give, most frequent first."""
     rows = session.execute(
@@ -228,21 +227,16 @@ def excluded_by_reason(
             col(Decision.review_id) == review_id,
             col(Decision.is_current).is_(True),
             col(Decision.decision) == "exclude",
-            col(Decision.record_id).in_(excluded_ids),
         )
     ).all()
     reasons: dict[int, set[str]] = {}
     for record_id, given in rows:
-        reasons.setdefault(int(record_id), set()).update(given or ())
-    total = int(
-        session.execute(
-            sa.select(sa.func.count()).select_from(excluded_ids.subquery())
-        ).scalar_one()
-    )
+        if record_id in excluded:
+            reasons.setdefault(int(record_id), set()).update(given or ())
     tally: Counter[str] = Counter()
     for given in reasons.values():
         tally.update(given or {NO_REASON})
-    tally[NO_REASON] += total - len(reasons)  # excluded by a resolution alone
+    tally[NO_REASON] += len(excluded) - len(reasons)  # excluded by a resolution alone
     return tuple(
         sorted(((r, n) for r, n in tally.items() if n), key=lambda item: (-item[1], item[0]))
     )
@@ -266,18 +260,19 @@ def flow_numbers(
             col(Record.id) == col(ReviewRecord.record_id), col(Record.deleted).is_(True)
         ),
     )
-    pool, by_status = _statuses(session, review_id, required, window)
-    included, excluded = by_status.get("included", 0), by_status.get("excluded", 0)
-    excluded_ids = sa.select(pool.c.id).where(pool.c.status == "excluded")
+    pool = _statuses(session, review_id, required, window)
+    by_status = Counter(pool.values())
+    included, excluded = by_status["included"], by_status["excluded"]
+    excluded_ids = {record_id for record_id, status in pool.items() if status == "excluded"}
     return Flow(
         sources=found,
         duplicates_removed=sum(s.records for s in found) - records + grouped,
         withdrawn=withdrawn,
         screened=included + excluded,
-        awaiting=sum(by_status.get(s, 0) for s in AWAITING),
+        awaiting=sum(by_status[s] for s in AWAITING),
         excluded=excluded,
         excluded_by_reason=excluded_by_reason(
-            session=session, review_id=review_id, excluded_ids=excluded_ids
+            session=session, review_id=review_id, excluded=excluded_ids
         ),
         reports_assessed=included,
         included=included,
@@ -288,5 +283,5 @@ def included_count(
     *, session: Session, review_id: int, required: int, before: datetime | None = None
 ) -> int:
     """Included records (not duplicates, not withdrawn) among those added before ``before``."""
-    _, by_status = _statuses(session, review_id, required, _window(None, before))
-    return by_status.get("included", 0)
+    pool = _statuses(session, review_id, required, _window(None, before))
+    return sum(1 for status in pool.values() if status == "included")
