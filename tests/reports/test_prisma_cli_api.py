@@ -3,6 +3,7 @@ to signed-in users only."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +88,10 @@ def test_api_route_needs_a_token_and_answers_svg(runtime: Runtime, tmp_path: Pat
         documented = spec["paths"]["/api/v1/reviews/{slug}/prisma.svg"]["get"]["responses"]
         assert {"200", "401", "404"} <= set(documented)
         assert "image/svg+xml" in documented["200"]["content"]
+        png = http.get(f"/api/v1/reviews/{SLUG}/prisma.png", headers=auth)
+        if importlib.util.find_spec("cairosvg") is None:
+            assert png.status_code == 501 and "plots" in png.json()["detail"]
+        else:
+            assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+            assert png.content.startswith(b"\x89PNG")
+        assert http.get(f"/api/v1/reviews/{SLUG}/prisma.png").status_code == 401
