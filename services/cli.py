@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.simulation import commands as simulation_commands
 
     simulation_commands.register(sub)
+    from services.reports import commands as report_commands
+
+    report_commands.register(sub)
     return parser
 
 

@@ -22,6 +22,7 @@ from services.web.routes import (
     health,
     imports,
     pages,
+    reports,
     subscriptions,
 )
 
@@ -75,5 +76,6 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
+    app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
