@@ -98,6 +98,7 @@ def screen_pending(
     last_id = 0
     table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
     pending = _pending(review, protocol)
+    version = protocol.version  # a hash of the criteria: once, not once per record
     if record_ids is not None:
         if not record_ids:
             return outcome
@@ -129,7 +130,7 @@ def screen_pending(
                 {
                     "review_id": review.id,
                     "record_id": record_id,
-                    "protocol_version": protocol.version,
+                    "protocol_version": version,
                     "content_hash": content_hash,
                     "decision": result.decision,
                     "p_include": result.p_include,
