@@ -1,7 +1,7 @@
 """Sweep speed end to end (fetch, parse, store, screen) and requests per 1,000 records.
 
     .venv/bin/python -m benchmarks.sweep_benchmark [--records 20000] [--rate 10] [--screen]
-        [--batch-size 500 | --batch-sizes 200,500,1000,5000] [--incremental]
+        [--batch-size 500 | --batch-sizes 200,500,1000,5000] [--repeat 3] [--incremental]
         [--database-url URL]
 
 The local E-utilities server runs in a process of its own (NCBI is not in our
@@ -11,7 +11,9 @@ so a pacing fault shows as ``429s`` above zero (not enforced with ``--rate 0``).
 ``--screen`` screens with the flagship protocol, over titles and abstracts of the
 shared flagship dev set.
 ``--batch-sizes`` runs one full sweep per efetch batch size, each in a fresh
-process so its peak memory is its own. ``--incremental`` adds an incremental
+process so its peak memory is its own; ``--repeat N`` runs each N times (fresh
+processes too) and shows the median of each column, since a shared machine's
+figures vary from run to run. ``--incremental`` adds an incremental
 sweep after ``--changes`` new and revised records (issue 2's target: at most 6
 requests per 1,000 records in a full sweep).
 
@@ -26,6 +28,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -180,12 +183,39 @@ def budget(records: int, batch_size: int, rate: float) -> float:
     return records / (requests / rate)
 
 
+def _in_fresh_process(args: argparse.Namespace, size: int) -> list[Row]:
+    """One run (full, and incremental if asked) in a process of its own."""
+    command = [sys.executable, "-m", "benchmarks.sweep_benchmark", "--json"]
+    command += [f"--records={args.records}", f"--rate={args.rate}", f"--batch-size={size}"]
+    command += ["--screen"] if args.screen else []
+    command += ["--incremental", f"--changes={args.changes}"] if args.incremental else []
+    command += [f"--database-url={args.database_url}"] if args.database_url else []
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    return [Row(**row) for row in json.loads(out.stdout)]
+
+
+def _median(runs: list[Row]) -> Row:
+    """Column by column median of repeated runs of one sweep (counts are the same in each)."""
+    first = runs[0]
+    return Row(
+        first.name,
+        first.batch_size,
+        first.fetched,
+        first.requests,
+        statistics.median(r.seconds for r in runs),
+        statistics.median(r.cpu_seconds for r in runs),
+        statistics.median(r.peak_mb for r in runs),
+        max(r.rate_limited for r in runs),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=10.0, help="requests/s; 0: unpaced")
     parser.add_argument("--batch-size", type=int, default=Settings().efetch_batch_size)
     parser.add_argument("--batch-sizes", help="comma-separated; one fresh process each")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; medians shown")
     parser.add_argument("--screen", action="store_true", help="screen with the flagship protocol")
     parser.add_argument("--incremental", action="store_true")
     parser.add_argument("--changes", type=int, default=1_000, help="new + revised before run 2")
@@ -193,15 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.batch_sizes:
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.batch_sizes or args.repeat > 1:
+        sizes = [int(s) for s in args.batch_sizes.split(",")] if args.batch_sizes else []
         rows = []
-        for size in (int(s) for s in args.batch_sizes.split(",")):
-            command = [sys.executable, "-m", "benchmarks.sweep_benchmark", "--json"]
-            command += [f"--records={args.records}", f"--rate={args.rate}", f"--batch-size={size}"]
-            command += ["--screen"] if args.screen else []
-            command += [f"--database-url={args.database_url}"] if args.database_url else []
-            out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
-            rows += [Row(**row) for row in json.loads(out.stdout)]
+        for size in sizes or [args.batch_size]:
+            runs = [_in_fresh_process(args, size) for _ in range(args.repeat)]
+            rows += [_median(list(same)) for same in zip(*runs, strict=True)]
     else:
         rows = run_once(args, args.batch_size)
     if args.json:
@@ -211,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'sweep':<12} {'batch':>6} {'records':>8} {'requests':>9} {'req/1000':>9} "
         f"{'seconds':>8} {'cpu s':>6} {'rec/s':>7} {'budget':>7} {'peak MB':>8} {'429s':>5}"
     )
+    if args.repeat > 1:
+        print(f"(median of {args.repeat} runs each)")
     for r in rows:
         per = 1000 * r.requests / max(r.fetched, 1)
         allowed = budget(r.fetched, r.batch_size, args.rate)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     ncbi_email: str = ""
     ncbi_tool: str = "livescreen"
     esearch_limit: int = Field(default=9999, ge=1)
-    efetch_batch_size: int = Field(default=200, ge=1, le=10000)
+    efetch_batch_size: int = Field(default=1000, ge=1, le=10000)  # README: Benchmarks
     http_timeout: float = Field(default=60.0, gt=0)
     http_retries: int = Field(default=6, ge=0)
     http_backoff: float = Field(default=1.0, ge=0)

@@ -235,6 +235,7 @@ def screen_pending(
     last_id = 0
     table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
     pending = _pending(review, protocol)
+    version = protocol.version  # a hash of the criteria: once, not once per record
     if record_ids is not None:
         if not record_ids:
             return outcome
@@ -265,7 +266,7 @@ def screen_pending(
                 {
                     "review_id": review.id,
                     "record_id": record_id,
-                    "protocol_version": protocol.version,
+                    "protocol_version": version,
                     "content_hash": content_hash,
                     "decision": verdicts.decision,
                     "p_include": verdicts.p_include,

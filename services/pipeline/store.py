@@ -126,6 +126,7 @@ def store_records(
     )
     inserted = _current(session, fresh) if fresh else {}
     versions: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     ids: list[int] = []
     for pmid, parsed in batch.items():
         data, columns = prepared[pmid]
@@ -139,11 +140,7 @@ def store_records(
             if (stored_hash == digest and not deleted) or parsed.version < stored_version:
                 status = "unchanged"  # an older version must never overwrite a newer one
             else:
-                session.execute(
-                    sa.update(Record)
-                    .where(col(Record.id) == record_id)
-                    .values(**columns, updated_at=now)
-                )
+                updates.append({**columns, "updated_at": now, "rid": record_id})
                 status = "updated"
         if status != "unchanged":
             versions.append(
@@ -160,12 +157,21 @@ def store_records(
         ids.append(record_id)
         outcome.counts[status] += 1
         outcome.stored_pmids.add(pmid)
+    _update_records(session, updates)
     insert_ignoring_conflicts(
         session, TABLES["record_versions"], versions, ["record_id", "content_hash"]
     )
     _link(session, review_id=review_id, record_ids=ids, sweep_id=sweep_id, now=now)
     session.flush()
     return outcome
+
+
+def _update_records(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Replace revised records in one executemany (one UPDATE per record cost 0.8 ms each)."""
+    if not rows:
+        return
+    table = TABLES["records"]  # Core, so the executemany stays plain
+    session.execute(table.update().where(table.c.id == sa.bindparam("rid")), rows)
 
 
 def _prepare(parsed: ParsedRecord) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -190,31 +196,35 @@ def _current(session: Session, pmids: list[str]) -> dict[str, tuple[int, str, in
 def _link(
     session: Session, *, review_id: int, record_ids: list[int], sweep_id: int | None, now: Any
 ) -> None:
-    """Add the records to the review (once each) and note which sweep saw them last."""
-    insert_ignoring_conflicts(
-        session,
-        TABLES["review_records"],
-        [
-            {
-                "review_id": review_id,
-                "record_id": record_id,
-                "first_sweep_id": sweep_id,
-                "last_sweep_id": sweep_id,
-                "added_at": now,
-            }
-            for record_id in record_ids
-        ],
-        ["review_id", "record_id"],
+    """Add the records to the review (once each) and note which sweep saw them last.
+
+    One upsert: a new link gets both sweep ids, an existing one only its ``last_sweep_id``
+    (without a sweep, existing links are left as they are)."""
+    if not record_ids:
+        return
+    rows = [
+        {
+            "review_id": review_id,
+            "record_id": record_id,
+            "first_sweep_id": sweep_id,
+            "last_sweep_id": sweep_id,
+            "added_at": now,
+        }
+        for record_id in record_ids
+    ]
+    keys = ["review_id", "record_id"]
+    if sweep_id is None:
+        insert_ignoring_conflicts(session, TABLES["review_records"], rows, keys)
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(TABLES["review_records"])
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={"last_sweep_id": statement.excluded.last_sweep_id}
+        ),
+        rows,
     )
-    if sweep_id is not None and record_ids:
-        session.execute(
-            sa.update(ReviewRecord)
-            .where(
-                col(ReviewRecord.review_id) == review_id,
-                col(ReviewRecord.record_id).in_(record_ids),
-            )
-            .values(last_sweep_id=sweep_id)
-        )
 
 
 def mark_deleted(*, session: Session, pmids: Iterable[str]) -> int:

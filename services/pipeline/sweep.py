@@ -35,6 +35,7 @@ from services.settings import Settings
 
 from . import gaps, store
 from .fetch import Batch, read_batch
+from .gaps import Gap
 from .prefetch import Emit, prefetched
 from .result import COUNTS, SweepResult
 from .resume import claim_sweep, plan_sweep, windows_of
@@ -53,7 +54,7 @@ class SweepScreen(Interface):
     def finish(self) -> ScreenOutcome: ...
 
 
-Fetched = tuple[bytes, list[str]]  # an efetch body and the PMIDs it should hold
+Fetched = tuple[Batch, list[Gap], list[str]]  # a parsed answer, its gaps, the PMIDs asked for
 PREFETCH_BATCHES = 2  # how far fetching may run ahead of storing
 SUCCEEDED, WITH_GAPS, FAILED = "succeeded", "succeeded_with_gaps", "failed"
 
@@ -90,15 +91,21 @@ class _Sweeper:
         self.requests_at_start = client.requests_made
 
     def run(self, windows: Sequence[Window], *, retry_given_up: bool) -> None:
-        """Fetch in a thread of its own while this one parses, stores and commits each batch."""
+        """Fetch and parse in a thread of its own while this one stores and commits each batch.
+
+        Parsing goes with the fetching so that lxml's parsing and the waits on NCBI
+        overlap the database's work (SQLite and the PostgreSQL driver let the other
+        thread run while a statement executes); nothing is stored by that thread, so a
+        kill still loses at most the batches not yet committed.
+        """
 
         def produce(emit: Emit[Fetched]) -> None:
             for window in windows:
                 self.sweep_window(window, emit)
 
         with prefetched(produce, depth=PREFETCH_BATCHES, name="sweep-fetch") as batches:
-            for body, expected in batches:
-                self.store_batch(body, expected)
+            for batch, found_gaps, expected in batches:
+                self.store_batch(batch, found_gaps, expected)
         self.retry_gaps(include_given_up=retry_given_up)
 
     def sweep_window(self, window: Window, emit: Emit[Fetched]) -> None:
@@ -141,11 +148,11 @@ class _Sweeper:
                 body = self.client.efetch_history(
                     result.webenv, result.query_key, retstart=start, retmax=size
                 )
-                emit((body, expected))
+                emit((*self.read(body, expected), expected))
         else:
             for start in range(0, len(todo), size):
                 expected = todo[start : start + size]
-                emit((self.client.efetch_ids(expected), expected))
+                emit((*self.read(self.client.efetch_ids(expected), expected), expected))
 
     def retry_gaps(self, *, include_given_up: bool) -> None:
         """Ask once more for the gaps earlier sweeps left (not already handled by this one)."""
@@ -159,10 +166,13 @@ class _Sweeper:
         size = self.settings.efetch_batch_size
         for start in range(0, len(todo), size):
             expected = todo[start : start + size]
-            self.store_batch(self.client.efetch_ids(expected), expected, retry_missing=False)
+            body = self.client.efetch_ids(expected)
+            self.store_batch(*self.read(body, expected, retry_missing=False), expected)
 
-    def store_batch(self, body: bytes, expected: list[str], retry_missing: bool = True) -> None:
-        """Store one efetch answer; every PMID of ``expected`` ends stored or a recorded gap."""
+    def read(
+        self, body: bytes, expected: list[str], retry_missing: bool = True
+    ) -> tuple[Batch, list[Gap]]:
+        """Parse one efetch answer (refetching around breaks) and name its gaps; no storing."""
         batch = read_batch(body, expected, self.client.efetch_ids)
         wanted = set(expected)
         found_gaps = gaps.pair_unreadable(batch, wanted)
@@ -174,6 +184,10 @@ class _Sweeper:
             batch.missing = []
             batch.add(again)
         found_gaps += gaps.gaps_of_batch(batch, wanted)
+        return batch, found_gaps
+
+    def store_batch(self, batch: Batch, found_gaps: list[Gap], expected: list[str]) -> None:
+        """Store one parsed answer; every PMID of ``expected`` ends stored or a recorded gap."""
         with session_scope(self.sessions) as session:
             outcome = store.store_records(
                 session=session,
