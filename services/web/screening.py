@@ -108,6 +108,10 @@ def claim_next(
         )
         if got is not None:
             return got
+        # Nothing claimed: end the transaction before the waiting look, so the rows this
+        # pass locked and passed over are free again. Holding them while waiting for
+        # another reviewer's row is how two reviewers deadlock on PostgreSQL.
+        session.rollback()
     return None
 
 
