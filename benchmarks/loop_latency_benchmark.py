@@ -26,31 +26,20 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
-
+from benchmarks.loop_setup import REDIS, SLUG, postgres_schema
+from benchmarks.loop_setup import trial as eligible_trial
 from services.alerts.subscriptions import subscribe
 from services.pipeline import chain
 from services.runtime import Runtime, build_runtime
 from services.settings import FLAGSHIP_PROTOCOL, Settings
 from tests.alerts.receiver import Receiver, running_receiver
-from tests.eutils_server import FakeEutils, synthetic_record
+from tests.eutils_server import FakeEutils
 
-SLUG = "psilocybin-microdosing"
-POSTGRES = os.environ.get(
-    "LIVESCREEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS = os.environ.get("LIVESCREEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BASE_PMID = 43_000_000
 
 
 def trial(i: int) -> object:
-    return synthetic_record(
-        str(43_000_000 + i),
-        title=f"Microdosing psilocybin in healthy adults, study {i}: a randomised, "
-        "double-blind, placebo-controlled trial",
-        abstract="Healthy adults were randomised to psilocybin 1 mg or placebo on six "
-        "occasions. Psilocybin at this low dose did not differ from placebo.",
-        edat=date.today(),
-    )
+    return eligible_trial(BASE_PMID + i, edat=date.today())
 
 
 def wait_for(hook: Receiver, count: int, seconds: float = 60) -> None:
@@ -113,54 +102,44 @@ def embedded(rounds: int) -> list[float]:
 def celery(rounds: int) -> list[float]:
     from workers.celery_app import create_celery
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     broker = REDIS.rsplit("/", 1)[0] + "/12"
-    try:
-        with FakeEutils([]) as fake, running_receiver("bench") as hook:
-            values = {
-                "database_url": url,
-                "broker_url": broker,
-                "celery_queue": queue,
-                "eutils_url": fake.base_url,
-                "ncbi_api_key": "bench",
-                "alerts_allow_private": True,
-            }
-            settings = Settings(protocols=[FLAGSHIP_PROTOCOL], **values)  # type: ignore[arg-type]
-            runtime = prepared(settings, hook)
-            env = {
-                **os.environ,
-                "LIVESCREEN_PROTOCOLS": str(FLAGSHIP_PROTOCOL),
-                **{f"LIVESCREEN_{k.upper()}": str(v) for k, v in values.items()},
-            }
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "worker", "--loglevel=WARNING"],
-                env=env,
-                cwd=Path(__file__).resolve().parents[1],
-                stdout=subprocess.DEVNULL,  # Celery's banner and log: not the benchmark's output
-                stderr=subprocess.DEVNULL,
-            )
-            app = create_celery(settings)
-            try:
-                chain.run_pipeline(runtime, SLUG)  # the first, full sweep, in-process
+    with postgres_schema() as url, FakeEutils([]) as fake, running_receiver("bench") as hook:
+        values = {
+            "database_url": url,
+            "broker_url": broker,
+            "celery_queue": queue,
+            "eutils_url": fake.base_url,
+            "ncbi_api_key": "bench",
+            "alerts_allow_private": True,
+        }
+        settings = Settings(protocols=[FLAGSHIP_PROTOCOL], **values)  # type: ignore[arg-type]
+        runtime = prepared(settings, hook)
+        env = {
+            **os.environ,
+            "LIVESCREEN_PROTOCOLS": str(FLAGSHIP_PROTOCOL),
+            **{f"LIVESCREEN_{k.upper()}": str(v) for k, v in values.items()},
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker", "--loglevel=WARNING"],
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,  # Celery's banner and log: not the benchmark's output
+            stderr=subprocess.DEVNULL,
+        )
+        app = create_celery(settings)
+        try:
+            chain.run_pipeline(runtime, SLUG)  # the first, full sweep, in-process
 
-                def start() -> None:
-                    app.send_task("livescreen.pipeline", args=[SLUG], queue=queue)
+            def start() -> None:
+                app.send_task("livescreen.pipeline", args=[SLUG], queue=queue)
 
-                return measure(rounds, fake, hook, start)
-            finally:
-                app.close()
-                worker.terminate()
-                worker.wait(timeout=30)
-                runtime.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+            return measure(rounds, fake, hook, start)
+        finally:
+            app.close()
+            worker.terminate()
+            worker.wait(timeout=30)
+            runtime.close()
 
 
 def report(mode: str, took: list[float]) -> bool:

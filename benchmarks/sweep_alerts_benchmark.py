@@ -24,6 +24,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from benchmarks.loop_setup import REDIS, SLUG, postgres_schema
+from benchmarks.loop_setup import trial as eligible_trial
 from services.alerts.subscriptions import subscribe
 from services.db.alerts import Alert, Delivery
 from services.db.runs import StepRun
@@ -31,24 +33,13 @@ from services.pipeline import chain
 from services.runtime import build_runtime
 from services.settings import FLAGSHIP_PROTOCOL, Settings
 from tests.alerts.smtp_server import smtp_server
-from tests.eutils_server import FakeEutils, synthetic_record
+from tests.eutils_server import FakeEutils
 
-SLUG = "psilocybin-microdosing"
-POSTGRES = os.environ.get(
-    "LIVESCREEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS = os.environ.get("LIVESCREEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+BASE_PMID = 44_000_000
 
 
 def trial(i: int) -> object:
-    return synthetic_record(
-        str(44_000_000 + i),
-        title=f"Microdosing psilocybin in healthy adults, study {i}: a randomised, "
-        "double-blind, placebo-controlled trial",
-        abstract="Healthy adults were randomised to psilocybin 1 mg or placebo on six "
-        "occasions. Psilocybin at this low dose did not differ from placebo.",
-        edat=date(2026, 3, 1),
-    )
+    return eligible_trial(BASE_PMID + i, edat=date(2026, 3, 1))
 
 
 def peak_mb(pid: int) -> float:
@@ -63,12 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
-    try:
+    with postgres_schema() as url:
         records = [trial(i) for i in range(args.records)]
         with FakeEutils(records) as fake, smtp_server() as (inbox, port):  # type: ignore[arg-type]
             values = {
@@ -138,10 +124,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{'met' if ok else 'NOT met'}"
         )
         return 0 if ok else 1
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ offer, in the browser. A webhook secret or feed URL is shown once, right after s
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -15,13 +15,13 @@ from services.alerts.subscriptions import (
     subscriptions_of,
     unsubscribe,
 )
-from services.db.alerts import Subscription
 from services.db.reviewing import User
 from services.runtime import Runtime
 from services.web.auth import check_csrf, page_user, require_role
 from services.web.deps import ReviewContext, get_runtime, get_session
 from services.web.inputs import RecordId
 from services.web.routes.pages import page_review, see_other
+from services.web.routes.subscriptions import review_subscription
 from services.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,13 +30,6 @@ router = APIRouter(include_in_schema=False)
 def _admin(user: User = Depends(page_user)) -> User:
     require_role(user, "admin")
     return user
-
-
-def _own(session: Session, ctx: ReviewContext, subscription_id: int) -> Subscription:
-    row = session.get(Subscription, subscription_id)
-    if row is None or row.review_id != ctx.id:
-        raise HTTPException(404, f"review {ctx.slug} has no subscription {subscription_id}")
-    return row
 
 
 @router.get("/reviews/{slug}/alerts")
@@ -99,7 +92,7 @@ def stop_subscription(
     session: Session = Depends(get_session),
 ) -> Response:
     check_csrf(request, csrf_token)
-    row = _own(session, ctx, subscription_id)
+    row = review_subscription(session, ctx, subscription_id)
     assert row.id is not None
     unsubscribe(session=session, subscription_id=row.id)
     session.commit()
@@ -118,7 +111,7 @@ def test_subscription(
     runtime: Runtime = Depends(get_runtime),
 ) -> Response:
     check_csrf(request, csrf_token)
-    row = _own(session, ctx, subscription_id)
+    row = review_subscription(session, ctx, subscription_id)
     outcome = send_sample(session=session, settings=runtime.settings, subscription=row)
     request.session["flash"] = f"Sample alert to subscription {row.id}: {outcome.status}" + (
         f" ({outcome.reason})" if outcome.status != "delivered" and outcome.reason else ""

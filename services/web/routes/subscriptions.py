@@ -92,7 +92,8 @@ def _delivery_counts(session: Session, ids: list[int]) -> dict[int, dict[str, in
     return counts
 
 
-def _own(session: Session, ctx: ReviewContext, subscription_id: int) -> Subscription:
+def review_subscription(session: Session, ctx: ReviewContext, subscription_id: int) -> Subscription:
+    """The review's subscription, or 404 (another review's is no more visible than none)."""
     row = session.get(Subscription, subscription_id)
     if row is None or row.review_id != ctx.id:
         raise HTTPException(404, f"review {ctx.review.slug} has no subscription {subscription_id}")
@@ -143,7 +144,7 @@ def stop_subscription(
     session: Session = Depends(get_session),
 ) -> SubscriptionOut:
     """Stop a subscription; it is kept, inactive, so its deliveries stay on record."""
-    row = _own(session, ctx, subscription_id)
+    row = review_subscription(session, ctx, subscription_id)
     assert row.id is not None
     unsubscribe(session=session, subscription_id=row.id)
     session.commit()
@@ -158,6 +159,6 @@ def test_subscription(
     runtime: Runtime = Depends(get_runtime),
 ) -> TestOutcome:
     """Send a signed sample alert now; the answer says whether the receiver took it."""
-    row = _own(session, ctx, subscription_id)
+    row = review_subscription(session, ctx, subscription_id)
     outcome: Any = send_sample(session=session, settings=runtime.settings, subscription=row)
     return TestOutcome(status=outcome.status, reason=outcome.reason or "")
