@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"the chain did not finish within {args.timeout:.0f} s")
                 with runtime.sessions() as s:
                     sweep = s.exec(select(StepRun).where(StepRun.step == "sweep")).one()
+                    steps = [
+                        f"{r.step} {(r.finished_at - r.started_at).total_seconds():.1f} s"
+                        for r in s.exec(select(StepRun).order_by(col(StepRun.id)))
+                        if r.finished_at is not None
+                    ]
                     alerts = s.exec(select(sa.func.count()).select_from(Alert)).one()
                     last = s.exec(select(sa.func.max(col(Delivery.delivered_at)))).one()
             finally:
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             f"end (target < 60 s); worker peak {peak:.0f} MB (target < 300 MB): "
             f"{'met' if ok else 'NOT met'}"
         )
+        print("steps: " + ", ".join(steps))
         return 0 if ok else 1
 
 
