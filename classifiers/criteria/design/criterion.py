@@ -28,10 +28,12 @@ from typing import Any
 
 from classifiers.criteria import Params
 from classifiers.criteria.design.vocabulary import (
+    ALLOCATION_TERMS,
     ARM_WORDS,
     CHEMISTRY_TERMS,
     CONTROL_TERMS,
     IGNORE_TERMS,
+    METHOD_TERMS,
     MIXED_EVIDENCE_TERMS,
     NEGATION_BEFORE,
     OVER_TIME_TERMS,
@@ -60,15 +62,21 @@ class DesignCriterion:
         self._comparators = p.terms("comparators")
         self._weak_control = p.terms("weak_control_terms", WEAK_CONTROL_TERMS)
         self._uncontrolled = p.terms(
-            "uncontrolled_terms", UNCONTROLLED_TERMS, extend_key="extra_uncontrolled_terms"
+            "uncontrolled_terms",
+            UNCONTROLLED_TERMS + METHOD_TERMS,
+            extend_key="extra_uncontrolled_terms",
         )
-        self._weak_uncontrolled = p.terms("weak_uncontrolled_terms", WEAK_UNCONTROLLED_TERMS)
+        self._weak_uncontrolled = p.terms(
+            "weak_uncontrolled_terms", WEAK_UNCONTROLLED_TERMS + OVER_TIME_TERMS
+        )
         self._background = p.terms("background_cues", BACKGROUND_CUES)
         self._future = p.terms("future_cues", FUTURE_CUES)
         self._ignore = p.terms("ignore_terms", IGNORE_TERMS)
         self._self_selected = p.terms("self_selected_terms", SELF_SELECTED_TERMS)
         self._mixed = p.terms("mixed_evidence_terms", MIXED_EVIDENCE_TERMS)
         self._reviewed_trials = p.terms("reviewed_trials_terms", REVIEWED_TRIALS_TERMS)
+        self._method = p.terms("method_terms", METHOD_TERMS)
+        self._allocation = p.terms("allocation_terms", ALLOCATION_TERMS)
         self._over_time = p.terms("over_time_terms", OVER_TIME_TERMS)
         self._single = p.terms("single_condition_terms", SINGLE_CONDITION_TERMS)
         self._chemistry = p.terms("chemistry_terms", CHEMISTRY_TERMS)
@@ -136,8 +144,18 @@ class DesignCriterion:
         facts.leaning_for = [
             h for h in own(weak_control) if not self._negation.search(doc.before(h, 25))
         ]
-        facts.uncontrolled += own(uncontrolled)
-        facts.leaning_against += own(weak_uncontrolled)
+        # One pass per vocabulary: the finer facts are told apart by matching at each hit.
+        uncontrolled = own(uncontrolled)
+        low = doc.low
+        methods = [h for h in uncontrolled if self._method.match(low[h.field], h.start)]
+        if methods and facts.assigned and own(doc.find(self._allocation)):
+            uncontrolled = [h for h in uncontrolled if h not in methods]  # measures in a trial
+        facts.uncontrolled += uncontrolled
+        for h in own(weak_uncontrolled):
+            if not self._over_time.match(low[h.field], h.start):
+                facts.leaning_against.append(h)
+            elif not facts.leaning_for:
+                facts.over_time.append(h)
         # "open-label" (or an extension phase) in the title names the whole study's
         # design: strong against, unless the title also names a comparison.
         in_title = [
@@ -151,7 +169,6 @@ class DesignCriterion:
             ]
             facts.uncontrolled += title_open
             facts.leaning_against = [h for h in facts.leaning_against if h not in title_open]
-        facts.over_time = own(doc.find(self._over_time)) if not facts.leaning_for else []
         facts.single_condition = [
             h for h in facts.uncontrolled if self._single.match(doc.low[h.field], h.start)
         ]

@@ -65,6 +65,21 @@ SELF_SELECTED_TERMS: tuple[str, ...] = (
     r"non-?us(ers?|ing)",
     r"(people|participants|individuals|respondents|adults) who (did|do) not (microdose|use)",
 )
+# Methods that are a whole design on their own (a survey, an interview study), but only
+# measures inside a trial that assigned its participants (``ALLOCATION_TERMS``).
+METHOD_TERMS: tuple[str, ...] = (
+    r"qualitative(?! (data|measures?|outcomes?|feedback|comments|responses|and quantitative))",
+    r"(semi-structured )?interviews?",
+    r"focus groups?",
+    r"thematic analysis",
+    r"surveys?",
+    r"surveyed",
+)
+ALLOCATION_TERMS: tuple[str, ...] = (
+    r"randomi[sz]ed (to|into|between)",
+    r"randomly (assigned|allocated)",
+    r"(were|was) (allocated|assigned) to",
+)
 # Said outright: the design has no comparison condition.
 UNCONTROLLED_TERMS: tuple[str, ...] = (
     r"uncontrolled",
@@ -72,13 +87,7 @@ UNCONTROLLED_TERMS: tuple[str, ...] = (
     r"single (arm|group|cohort)",
     r"one-arm",
     r"case (report|series)",
-    r"qualitative(?! (data|measures?|outcomes?|feedback|comments|responses|and quantitative))",
-    r"(semi-structured )?interviews?",
-    r"focus groups?",
-    r"thematic analysis",
     r"phenomenolog\w*",
-    r"surveys?",
-    r"surveyed",
     r"cross-sectional",
     r"observational (study|design|cohort|data|research)",
     r"crowd-?sourced",
