@@ -171,3 +171,13 @@ def test_a_review_that_finds_few_randomized_trials_is_not_read_as_reviewing_them
         types=["Journal Article", "Review"],
     )
     assert controlled(rec).verdict != "met"
+
+
+def test_the_placebo_effect_is_not_a_placebo_condition() -> None:
+    rec = record(
+        "Is microdosing an effective placebo?",
+        "This opinion piece weighs user testimonials and anecdotal reports against one "
+        "placebo-controlled trial, and asks what the placebo effect means for users.",
+        types=["Editorial"],
+    )
+    assert controlled(rec).verdict == "unclear"

@@ -195,7 +195,10 @@ class DesignCriterion:
     def _judge_review(self, doc: Doc, facts: DesignFacts) -> CriterionResult:
         """A review is judged on the designs of the studies it discusses."""
         mixed = doc.find(self._mixed)
-        if facts.assigned and len(mixed) < len(facts.assigned):
+        # weighed by sentences: one sentence may name a placebo-controlled trial twice
+        if facts.assigned and len({h.sentence for h in mixed}) < len(
+            {h.sentence for h in facts.assigned}
+        ):
             return CriterionResult(
                 "met", 0.75, evidence_list(doc, facts.assigned), "discusses controlled studies"
             )

@@ -185,6 +185,10 @@ REVIEWED_TRIALS_TERMS: tuple[str, ...] = (
 IGNORE_TERMS: tuple[str, ...] = (
     r"(poorly|well|adequately|un) controlled",
     r"controlled (for|conditions)",
+    # the placebo effect itself, not a placebo condition
+    r"(an |the )?effective placebo",
+    r"placebo (effects?|components?|explanations?)",
+    r"placebo and expectations?",
     r"extension (phase |study |period )?of (a|an|the) [\w ,-]{0,40}",
 )
 NEGATION_BEFORE = (
