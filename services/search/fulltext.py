@@ -53,7 +53,9 @@ def tsquery_expression(texts: tuple[Text, ...]) -> str:
 
 
 def matches(dialect: str, texts: tuple[Text, ...]) -> Any:
-    """Subquery (record_id, score) of the records matching every text term; higher is better."""
+    """CTE (record_id, score) of the records matching every text term; higher is better.
+
+    Materialized: otherwise SQLite may run the MATCH again for every row of the review."""
     if dialect == "postgresql":
         tsquery = sa.func.to_tsquery(
             sa.literal_column("'simple'::regconfig"),
@@ -67,7 +69,8 @@ def matches(dialect: str, texts: tuple[Text, ...]) -> Any:
                 col(Record.id).label("record_id"), sa.func.ts_rank(vector, tsquery).label("score")
             )
             .where(vector.op("@@")(tsquery))
-            .subquery("matched")
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
         )
     fts = sa.table(FTS_TABLE, sa.column("rowid"))
     table: Any = sa.literal_column(FTS_TABLE)
@@ -78,7 +81,8 @@ def matches(dialect: str, texts: tuple[Text, ...]) -> Any:
         )
         .select_from(fts)
         .where(table.op("MATCH")(sa.bindparam("search_match", fts5_expression(texts))))
-        .subquery("matched")
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
     )
 
 

@@ -7,11 +7,12 @@ a silent search for something else.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import StringConstraints
 from sqlmodel import Session
 
 from services import reviewing, search
@@ -34,6 +35,9 @@ page_router = APIRouter(include_in_schema=False)
 
 Machine = Literal["include", "exclude", "uncertain", "unscreened"]
 Sort = Literal["relevance", "p_include", "newest", "year"]
+CriterionVerdict = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,100}=[A-Za-z0-9_]{1,40}$")
+]
 Verdict = Query(
     default_factory=list,
     max_length=20,
@@ -74,9 +78,9 @@ def run_search(
 @api_router.get("/reviews/{slug}/records")
 def list_records(
     status: StatusFilter | None = None,
-    q: SafeText = Query(default="", max_length=500),
+    q: SafeText | None = Query(default=None, max_length=500),
     machine: Machine | None = None,
-    criterion: list[str] = Verdict,
+    criterion: list[CriterionVerdict] = Verdict,
     sort: Sort | None = Query(default=None, description="relevance is the default with words"),
     page: PageNumber = 1,
     per_page: int = Query(default=50, ge=1, le=500),
@@ -94,7 +98,7 @@ def list_records(
             session=session,
             ctx=ctx,
             user=user,
-            q=q,
+            q=q or "",
             status=status,
             machine=machine,
             criterion=criterion,
