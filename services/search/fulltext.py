@@ -1,8 +1,9 @@
 """A parsed query's text terms as each database's own full-text match, with a relevance score.
 
-SQLite reads the FTS5 table ``records_fts`` and PostgreSQL the expression index on
-``records_search_vector(...)``, both built by migration 0010. Both split text into runs of
-letters and digits without stemming or accent folding, so the two give the same matches;
+SQLite reads the FTS5 table ``records_fts`` and PostgreSQL the stored ``search_vector``
+column (``records_search_vector(...)``) and its GIN index, both built by migration 0010.
+Both split text into runs of letters and digits without stemming or accent folding, so the
+two give the same matches;
 only the relevance figures differ (bm25 against ts_rank), with titles weighted highest.
 """
 
@@ -19,6 +20,7 @@ from services.search.query import Text
 FTS_TABLE = "records_fts"
 PG_FUNCTION = "records_search_vector"
 PG_INDEX = "ix_records_search"
+PG_COLUMN = "search_vector"  # records_search_vector(...), stored
 # Columns of records_fts; ``abstract:`` covers the abstract, MeSH terms and keywords.
 FTS_COLUMNS = {
     "title": "title",
@@ -61,9 +63,7 @@ def matches(dialect: str, texts: tuple[Text, ...]) -> Any:
             sa.literal_column("'simple'::regconfig"),
             sa.bindparam("search_tsquery", tsquery_expression(texts)),
         )
-        vector = getattr(sa.func, PG_FUNCTION)(
-            col(Record.title), col(Record.abstract), col(Record.journal), col(Record.data)
-        )
+        vector = sa.literal_column(f"records.{PG_COLUMN}")
         return (
             sa.select(
                 col(Record.id).label("record_id"), sa.func.ts_rank(vector, tsquery).label("score")
@@ -91,4 +91,6 @@ def not_search_table(name: str | None, type_: str, parent: Any) -> bool:
     migration's alone (no model can describe them), so comparisons leave them out."""
     if type_ == "index":
         return name != PG_INDEX
+    if type_ == "column":
+        return name != PG_COLUMN
     return not (type_ == "table" and (name or "").startswith(FTS_TABLE))
