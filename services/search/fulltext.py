@@ -63,7 +63,7 @@ def matches(dialect: str, texts: tuple[Text, ...]) -> Any:
             sa.literal_column("'simple'::regconfig"),
             sa.bindparam("search_tsquery", tsquery_expression(texts)),
         )
-        vector = sa.literal_column(f"records.{PG_COLUMN}")
+        vector: Any = sa.literal_column(f"records.{PG_COLUMN}")
         return (
             sa.select(
                 col(Record.id).label("record_id"), sa.func.ts_rank(vector, tsquery).label("score")
