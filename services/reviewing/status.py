@@ -1,4 +1,6 @@
-"""Each record's review status (pending to included), listings, searches and PRISMA counts."""
+"""Each record's review status (pending to included), listings and PRISMA counts.
+
+Searching the listing is ``services.search``'s job (full-text, built on :func:`records_query`)."""
 
 from __future__ import annotations
 
@@ -94,10 +96,9 @@ def records_query(
     review_id: int,
     required: int,
     status: str | None = None,
-    q: str | None = None,
     blinding: Blinding | None = None,
 ) -> Any:
-    """Rows (Record, status, p_include) of a review; the base of listing, export and counts.
+    """Rows (Record, status, p_include) of a review; the base of listing, search, export and counts.
 
     The status is as ``blinding``'s viewer may see it, and so is the status filter: a
     blinded reviewer asking for conflicts finds none."""
@@ -118,16 +119,6 @@ def records_query(
         stmt = stmt.where(col(Record.deleted).is_(True))
     elif status:
         stmt = stmt.where(status_col == status, col(Record.deleted).is_(False))
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Record.title).like(like),
-                sa.func.lower(sa.func.coalesce(Record.abstract, "")).like(like),
-                col(Record.pmid) == q.strip(),
-                sa.func.lower(sa.func.coalesce(Record.doi, "")) == q.strip().lower(),
-            )
-        )
     return stmt
 
 
@@ -137,14 +128,11 @@ def list_records(
     review_id: int,
     required: int,
     status: str | None = None,
-    q: str | None = None,
     offset: int = 0,
     limit: int = 50,
     blinding: Blinding | None = None,
 ) -> tuple[int, list[tuple[Record, str, float | None]]]:
-    stmt = records_query(
-        review_id=review_id, required=required, status=status, q=q, blinding=blinding
-    )
+    stmt = records_query(review_id=review_id, required=required, status=status, blinding=blinding)
     total = session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
         stmt.order_by(col(ReviewRecord.added_at).desc(), col(Record.id).desc())

@@ -23,6 +23,7 @@ from services.web.routes import (
     imports,
     pages,
     reports,
+    search,
     subscriptions,
 )
 
@@ -69,7 +70,9 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.hot)
     app.include_router(api.router)
+    app.include_router(search.api_router)
     app.include_router(pages.router)
+    app.include_router(search.page_router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
     app.include_router(alert_pages.router)

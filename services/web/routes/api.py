@@ -28,7 +28,7 @@ from services.web.deps import (
     lease,
     review_for,
 )
-from services.web.inputs import USER_NAME, PageNumber, RecordId, SafeText, Slug, UserName
+from services.web.inputs import USER_NAME, RecordId, SafeText, Slug, UserName
 
 
 class Problem(BaseModel):
@@ -216,38 +216,6 @@ def resolve(
     )
     session.commit()
     return screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
-
-
-@router.get("/reviews/{slug}/records")
-def list_records(
-    status: StatusFilter | None = None,
-    q: SafeText | None = Query(default=None, max_length=200),
-    page: PageNumber = 1,
-    per_page: int = Query(default=50, ge=1, le=500),
-    user: User = Depends(api_user),
-    ctx: ReviewContext = Depends(get_review),
-    session: Session = Depends(get_session),
-) -> dict[str, Any]:
-    """Records of the review, newest first, filtered by status and a text/PMID/DOI search.
-
-    In a blind review a reviewer sees conflicts as in progress (filter included)."""
-    total, rows = reviewing.list_records(
-        blinding=views.blinding_for(ctx, user),
-        session=session,
-        review_id=ctx.id,
-        required=ctx.required,
-        status=status,
-        q=q,
-        offset=(page - 1) * per_page,
-        limit=per_page,
-    )
-    items = []
-    for record, state, p_include in rows:
-        item = views.record_json(record, status=state)
-        item.pop("abstract")
-        item["p_include"] = p_include
-        items.append(item)
-    return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
 @router.get("/reviews/{slug}/records/{record_id}")

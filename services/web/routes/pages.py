@@ -7,9 +7,8 @@ work without JavaScript and carry the session's CSRF token.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
@@ -30,7 +29,7 @@ from services.web.auth import (
     start_page_session,
 )
 from services.web.deps import ReviewContext, find_review, get_runtime, get_session, lease
-from services.web.inputs import PageNumber, RecordId, clean_form_text
+from services.web.inputs import RecordId, clean_form_text
 from services.web.routes.api import all_reviews
 from services.web.templating import render, render_sign_in
 
@@ -339,53 +338,6 @@ def resolve(
     session.commit()
     request.session["flash"] = f"Resolved PMID {record.pmid}: {decision}."
     return see_other(f"/reviews/{ctx.slug}/conflicts")
-
-
-@router.get("/reviews/{slug}/records")
-def records(
-    request: Request,
-    status: str = "",
-    q: str = Query(default="", max_length=200),
-    page: PageNumber = 1,
-    user: User = Depends(page_user),
-    ctx: ReviewContext = Depends(page_review),
-    session: Session = Depends(get_session),
-) -> Response:
-    allowed = ("", *reviewing.STATUSES, "screened", "withdrawn")
-    if status not in allowed:
-        raise HTTPException(422, f"status must be one of {', '.join(a for a in allowed if a)}")
-    total, rows = reviewing.list_records(
-        blinding=views.blinding_for(ctx, user),
-        session=session,
-        review_id=ctx.id,
-        required=ctx.required,
-        status=status or None,
-        q=q.strip() or None,
-        offset=(page - 1) * PER_PAGE,
-        limit=PER_PAGE,
-    )
-    pages = max(1, -(-total // PER_PAGE))
-
-    def link(p: int) -> str:
-        return "?" + urlencode({k: v for k, v in (("status", status), ("q", q), ("page", p)) if v})
-
-    return render(
-        request,
-        "records.html",
-        {
-            "user": user,
-            "review": ctx,
-            "rows": rows,
-            "total": total,
-            "page": page,
-            "pages": pages,
-            "status": status,
-            "q": q,
-            "statuses": [a for a in allowed if a],
-            "prev_link": link(page - 1) if page > 1 else None,
-            "next_link": link(page + 1) if page < pages else None,
-        },
-    )
 
 
 @router.get("/reviews/{slug}/records/{record_id}")
