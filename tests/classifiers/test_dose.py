@@ -431,6 +431,31 @@ def test_non_psychedelic_low_dose_is_not_met(title: str, abstract: str | None) -
     assert judge(title, abstract).verdict == "not_met"
 
 
+def test_a_lone_low_dose_phrase_about_psilocybin_is_met() -> None:
+    result = judge(
+        "Low-dose psilocybin and attention in healthy volunteers",
+        "Volunteers took a low dose of psilocybin or an inert capsule on alternate weeks.",
+    )
+    assert result.verdict == "met"
+
+
+@pytest.mark.parametrize(
+    "abstract",
+    [
+        "Beetles fed on Psilocybe caps at a low dose lost weight; at the high dose most died.",
+        "Mice ate chow with a low dose of psilocybin, chow with a high dose, or plain chow.",
+    ],
+)
+def test_low_dose_named_only_beside_a_high_dose_without_amounts_is_unclear(abstract: str) -> None:
+    """A dose level called "low" next to a "high" one is relative: it may be far above a
+    microdose (a toxic feeding dose), so a human reads it; it is never rejected either."""
+    result = judge("Psilocybin in the diet of animals", abstract)
+    assert result.verdict == "unclear"
+    assert "lower of the study's dose levels" in result.reason
+    quoted = " ".join(ev.text.lower() for ev in result.evidence)
+    assert "low" in quoted and "high" in quoted
+
+
 def test_no_dose_information_is_unclear() -> None:
     result = judge("Psilocybin for treatment-resistant depression: a randomised trial")
     assert result.verdict == "unclear"

@@ -282,6 +282,16 @@ def _without_numbers(facts: Facts) -> CriterionResult:
     weak_psychedelic, weak_drug = facts.weak_low()
     if facts.psychedelic_present and weak_psychedelic:
         ev = _marker_evidence(facts, weak_psychedelic)
+        high_words = facts.markers["high_effect_terms"]
+        if high_words:
+            # "at the low dose ... at the high dose": levels of one design, whose low one
+            # may still be far above a microdose; a human must read the amounts.
+            return _result(
+                "unclear",
+                0.5,
+                ev + _marker_evidence(facts, high_words, limit=1),
+                "'low dose' may only name the lower of the study's dose levels: no amount given",
+            )
         return _result("met", 0.65, ev, "a psychedelic given at a low dose (no number to check)")
     high_effect = facts.markers["high_effect_terms"]
     if facts.psychedelic_present and high_effect:
