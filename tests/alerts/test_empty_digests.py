@@ -1,0 +1,115 @@
+"""Send even when nothing is new: a quiet sweep mails one "nothing new" digest to the
+e-mail subscriptions that ask for it, once, through a real SMTP server, on SQLite and
+PostgreSQL; the others hear only when there is news."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlmodel import select
+
+from services.alerts.deliver import deliver_due
+from services.alerts.subscriptions import subscribe
+from services.db.alerts import EmptyDigest
+from services.db.models import utcnow
+from services.pipeline import chain
+from services.runtime import Runtime, build_runtime
+from services.settings import FLAGSHIP_PROTOCOL
+from tests.alerts.smtp_server import Inbox, smtp_server
+from tests.eutils_server import FakeEutils, synthetic_record
+from tests.pipeline.test_sweep import make_settings
+
+SLUG = "psilocybin-microdosing"
+TRIAL = synthetic_record(
+    "41000001",
+    title="Microdosing psilocybin in healthy adults: a randomised, placebo-controlled trial",
+    abstract="Adults were randomised to psilocybin 1 mg or placebo on six occasions.",
+    edat=date(2026, 3, 1),
+)
+
+
+@dataclass
+class Mailing:
+    runtime: Runtime
+    inbox: Inbox
+
+    def mails_to(self, address: str) -> list[EmailMessage]:
+        return [m for _, rcpt, m in self.inbox.messages if address in rcpt]
+
+
+@pytest.fixture
+def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
+    with FakeEutils([TRIAL]) as fake, smtp_server() as (inbox, port):
+        settings = make_settings(
+            database_url,
+            fake,
+            FLAGSHIP_PROTOCOL,
+            ncbi_api_key="test",
+            smtp_url=SecretStr(f"smtp://127.0.0.1:{port}"),
+        )
+        runtime = build_runtime(settings)
+        review_id = chain.review_id_of(runtime, SLUG)
+        with runtime.sessions() as session:
+            for target, send_empty in (("always@example.org", True), ("news@example.org", False)):
+                subscribe(
+                    session=session,
+                    settings=settings,
+                    review_id=review_id,
+                    channel="email",
+                    target=target,
+                    send_empty=send_empty,
+                )
+            session.commit()
+        try:
+            yield Mailing(runtime, inbox)
+        finally:
+            runtime.close()
+
+
+def test_a_quiet_sweep_mails_nothing_new_once_to_those_who_asked(mailing: Mailing) -> None:
+    chain.run_pipeline(mailing.runtime, SLUG)  # the trial: news for both
+    assert [m["Subject"] for m in mailing.mails_to("news@example.org")] == [
+        "[livescreen] Controlled studies of low-dose (micro-dose) psilocybin: 1 new alert"
+    ]
+    assert len(mailing.mails_to("always@example.org")) == 1  # news, not also "nothing new"
+
+    chain.run_pipeline(mailing.runtime, SLUG)  # a sweep that finds nothing new
+    always = mailing.mails_to("always@example.org")
+    assert len(always) == 2
+    quiet = always[1]
+    assert quiet["Subject"].endswith(": no new alerts")
+    assert "No new alerts in this sweep." in quiet.get_body(("plain",)).get_content()
+    assert len(mailing.mails_to("news@example.org")) == 1  # no mail without news
+
+    # The steps run again (a redelivered task, a second pass): nothing is sent twice.
+    chain.alerts_step(mailing.runtime, SLUG)
+    chain.deliver_step(mailing.runtime, SLUG)
+    assert len(mailing.inbox.messages) == 3
+    with mailing.runtime.sessions() as session:
+        (row,) = session.exec(select(EmptyDigest)).all()
+    assert (row.state, row.attempts) == ("delivered", 1)
+
+
+def test_a_nothing_new_digest_waits_for_an_unreachable_smtp_server(mailing: Mailing) -> None:
+    chain.run_pipeline(mailing.runtime, SLUG)
+    settings = mailing.runtime.settings
+    working = settings.smtp_url
+    with smtp_server() as (_, port):
+        pass  # nothing listens there any more
+    settings.smtp_url = SecretStr(f"smtp://127.0.0.1:{port}")
+    chain.run_pipeline(mailing.runtime, SLUG)
+    with mailing.runtime.sessions() as session:
+        (row,) = session.exec(select(EmptyDigest)).all()
+    assert row.state == "pending" and row.last_error  # kept, with the reason shown
+
+    settings.smtp_url = working
+    later = utcnow() + timedelta(hours=2)
+    report = deliver_due(sessions=mailing.runtime.sessions, settings=settings, now=lambda: later)
+    assert report.delivered == 1
+    assert len(mailing.mails_to("always@example.org")) == 2
