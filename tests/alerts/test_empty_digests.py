@@ -19,6 +19,7 @@ from services.alerts.subscriptions import subscribe
 from services.db.alerts import EmptyDigest
 from services.db.models import utcnow
 from services.pipeline import chain
+from services.pipeline.loop_status import delivery_counts
 from services.runtime import Runtime, build_runtime
 from services.settings import FLAGSHIP_PROTOCOL
 from tests.alerts.smtp_server import Inbox, smtp_server
@@ -107,6 +108,10 @@ def test_a_nothing_new_digest_waits_for_an_unreachable_smtp_server(mailing: Mail
     with mailing.runtime.sessions() as session:
         (row,) = session.exec(select(EmptyDigest)).all()
     assert row.state == "pending" and row.last_error  # kept, with the reason shown
+    with mailing.runtime.sessions() as session:
+        review_id = chain.review_id_of(mailing.runtime, SLUG)
+        counts = delivery_counts(session=session, review_id=review_id)
+    assert counts["pending"] == 1  # status and the dashboard show it waiting
 
     settings.smtp_url = working
     later = utcnow() + timedelta(hours=2)
