@@ -9,9 +9,9 @@ digests (``services.alerts.digests``) in the same pass.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from classifiers.types import CriterionResult, Evidence
 from services.alerts.digests import send_empty_digests, send_subscription_digest
-from services.alerts.lease import attempt_of, due_clause, lease_of, settle, take
+from services.alerts.lease import attempt_of, due_clause, lease_of, settle, settle_many, take
 from services.alerts.outcome import DeliveryReport
 from services.alerts.payload import AlertPayload, link_base, record_url
 from services.alerts.webhook import deliver_webhook
@@ -77,31 +77,34 @@ def deliver_due(
     limit: int = 500,
 ) -> DeliveryReport:
     """Send every due delivery (of one review, or all); one failing receiver never stops the
-    rest. Safe to run in several workers at once and to run again after a crash."""
+    rest. Safe to run in several workers at once and to run again after a crash.
+
+    Webhooks go one request per delivery, at most ``limit`` per pass; an e-mail
+    subscription's due deliveries all go in one digest, however many a sweep raised."""
     rng = rng or random.Random()
     report = DeliveryReport()
     with sessions() as session:
-        stmt = (
-            sa.select(col(Delivery.id), col(Subscription.channel), col(Subscription.id))
+        due = (
+            sa.select(col(Delivery.id), col(Subscription.id))
             .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
             .where(due_clause(Delivery, now()))
-            .order_by(col(Delivery.id))
-            .limit(limit)
         )
         if review_id is not None:
-            stmt = stmt.where(col(Subscription.review_id) == review_id)
-        by_subscription: dict[int, list[int]] = defaultdict(list)
-        channels: dict[int, str] = {}
-        for delivery_id, channel, subscription_id in session.execute(stmt).all():
-            by_subscription[subscription_id].append(delivery_id)
-            channels[subscription_id] = channel
-    for subscription_id, ids in by_subscription.items():
+            due = due.where(col(Subscription.review_id) == review_id)
+        hooks = session.execute(
+            due.where(col(Subscription.channel) != "email").order_by(col(Delivery.id)).limit(limit)
+        ).all()
+        mailed = session.execute(
+            sa.select(due.where(col(Subscription.channel) == "email").subquery().c[1]).distinct()
+        ).scalars()
+        work: list[tuple[int, int | None]] = [(sid, None) for sid in sorted(mailed)]
+        work += [(sid, delivery_id) for delivery_id, sid in hooks]
+    for subscription_id, delivery_id in work:
         try:
-            if channels[subscription_id] == "email":
-                _send_digest(sessions, settings, subscription_id, ids, now, rng, report)
+            if delivery_id is None:
+                _send_digest(sessions, settings, subscription_id, now, rng, report)
             else:
-                for delivery_id in ids:
-                    _send_webhook(sessions, settings, delivery_id, now, rng, report)
+                _send_webhook(sessions, settings, delivery_id, now, rng, report)
         except Exception as exc:  # a bug or a lost database: the next pass tries again
             log.exception("delivering to subscription %s failed", subscription_id)
             report.errors.append(f"subscription {subscription_id}: {exc}")
@@ -162,30 +165,55 @@ def _send_digest(
     sessions: sessionmaker[Session],
     settings: Settings,
     subscription_id: int,
-    delivery_ids: list[int],
     now: Callable[[], datetime],
     rng: random.Random,
     report: DeliveryReport,
 ) -> None:
+    """One digest of every due delivery of the subscription; only the records it shows
+    (``max_records``, most likely includes first) are loaded."""
     with sessions() as session:
-        taken = take(session, Delivery, delivery_ids, now(), lease_of(settings))
+        moment = now()
+        due = session.execute(
+            sa.select(col(Delivery.id)).where(
+                col(Delivery.subscription_id) == subscription_id, due_clause(Delivery, moment)
+            )
+        ).scalars()
+        taken = take(session, Delivery, list(due), moment, lease_of(settings))
         session.commit()
         if not taken:
             return
-        rows = _rows(session, taken)
-        subscription, review = rows[0][4], rows[0][3]
+        subscription = session.get(Subscription, subscription_id)
+        assert subscription is not None
+        shown = _first_by_p_include(session, taken, subscription.max_records)
+        rows = _rows(session, shown)
+        review, first = rows[0][3], rows[0][0]
         moment = now()
         outcome = send_subscription_digest(
             [payload_of(a, r, v, link_base(settings)) for _, a, r, v, _ in rows],
             settings=settings,
             subscription=subscription,
             review=review,
-            label=f"{len(rows)} new alert(s), {moment:%Y-%m-%d %H:%M} UTC",
+            label=f"{len(taken)} new alert(s), {moment:%Y-%m-%d %H:%M} UTC",
             delivery_id=f"digest-{subscription.id}-{min(taken)}",
-            attempt=attempt_of(rows[0][0], moment),
+            attempt=attempt_of(first, moment),
             rng=rng,
+            total=len(taken),
         )
-        for delivery, *_ in rows:
-            settle(session, delivery, outcome, now())
+        settle_many(session, Delivery, taken, outcome, now())
         session.commit()
-    report.add(outcome, len(rows))
+    report.add(outcome, len(taken))
+
+
+def _first_by_p_include(session: Session, delivery_ids: list[int], count: int) -> list[int]:
+    """The deliveries a digest shows, in ``payload.rank``'s order (most likely include
+    first, unknown ``p_include`` last, then PMID), read without loading the records."""
+    keyed: list[tuple[bool, float, str, str, int]] = []
+    for start in range(0, len(delivery_ids), 1000):
+        for delivery_id, alert_id, p_include, pmid in session.execute(
+            sa.select(col(Delivery.id), col(Alert.id), col(Alert.p_include), col(Record.pmid))
+            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
+            .join(Record, col(Record.id) == col(Alert.record_id))
+            .where(col(Delivery.id).in_(delivery_ids[start : start + 1000]))
+        ).all():
+            keyed.append((p_include is None, -(p_include or 0.0), pmid, str(alert_id), delivery_id))
+    return [key[-1] for key in heapq.nsmallest(count, keyed)]

@@ -41,8 +41,10 @@ def send_subscription_digest(
     delivery_id: str,
     attempt: Attempt,
     rng: random.Random,
+    total: int | None = None,
 ) -> Outcome:
-    """Send one digest to an e-mail subscription (empty only when it asks for that)."""
+    """Send one digest to an e-mail subscription (empty only when it asks for that);
+    ``total`` is how many alerts it holds when ``payloads`` are only the shown ones."""
     smtp_url = settings.smtp_url.get_secret_value()
     if not smtp_url:
         return Outcome(
@@ -62,6 +64,7 @@ def send_subscription_digest(
             recipient=subscription.target,
             sent_at=attempt.now,
             delivery_id=delivery_id,
+            total=total,
         ),
         options=DigestOptions(
             max_records=subscription.max_records, send_when_empty=subscription.send_empty

@@ -10,6 +10,7 @@ the row with its reason, so failures are visible.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -30,6 +31,9 @@ def due_clause(model: type[OutboxRow], now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+CHUNK = 1000  # ids per statement: well under every database's limit on parameters
+
+
 def take(
     session: Session, model: type[OutboxRow], ids: list[int], now: datetime, lease: timedelta
 ) -> list[int]:
@@ -37,13 +41,15 @@ def take(
 
     The lease (``Settings.delivery_lease_seconds``) outlasts a send, whose every request is
     cut at ``alerts_timeout``, so a lapsed lease means the sender died."""
-    taken = session.execute(
-        sa.update(model)
-        .where(col(model.id).in_(ids), due_clause(model, now))
-        .values(state="sending", lease_until=now + lease)
-        .returning(col(model.id))
-    ).scalars()
-    return list(taken)
+    taken: list[int] = []
+    for start in range(0, len(ids), CHUNK):
+        taken += session.execute(
+            sa.update(model)
+            .where(col(model.id).in_(ids[start : start + CHUNK]), due_clause(model, now))
+            .values(state="sending", lease_until=now + lease)
+            .returning(col(model.id))
+        ).scalars()
+    return taken
 
 
 def lease_of(settings: Settings) -> timedelta:
@@ -53,6 +59,28 @@ def lease_of(settings: Settings) -> timedelta:
 def attempt_of(row: OutboxRow, moment: datetime) -> Attempt:
     first = aware(row.first_attempt_at) if row.first_attempt_at else moment
     return Attempt(row.attempts + 1, first, moment)
+
+
+def settle_many(
+    session: Session, model: type[OutboxRow], ids: list[int], outcome: Outcome, now: datetime
+) -> None:
+    """Store one attempt's outcome on many rows at once (the deliveries of one digest)."""
+    values: dict[str, Any] = {
+        "attempts": col(model.attempts) + 1,
+        "first_attempt_at": sa.func.coalesce(col(model.first_attempt_at), now),
+        "lease_until": None,
+        "last_error": "" if outcome.status == "delivered" else outcome.reason,
+    }
+    if outcome.status in ("delivered", "skipped"):
+        values.update(state="delivered", delivered_at=now)
+    elif outcome.status == "retry":
+        values.update(state="pending", next_attempt_at=outcome.next_attempt_at or now)
+    else:
+        values.update(state="failed")
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            sa.update(model).where(col(model.id).in_(ids[start : start + CHUNK])).values(values)
+        )
 
 
 def settle(session: Session, row: OutboxRow, outcome: Outcome, now: datetime) -> None:

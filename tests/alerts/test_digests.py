@@ -1,6 +1,7 @@
-"""Send even when nothing is new: a quiet sweep mails one "nothing new" digest to the
-e-mail subscriptions that ask for it, once, through a real SMTP server, on SQLite and
-PostgreSQL; the others hear only when there is news."""
+"""E-mail digests through a real SMTP server, on SQLite and PostgreSQL: one mail per sweep
+and subscription however many alerts it holds, and "send even when nothing is new": a
+quiet sweep mails one "nothing new" digest to the subscriptions that ask for it, once;
+the others hear only when there is news."""
 
 from __future__ import annotations
 
@@ -27,12 +28,16 @@ from tests.eutils_server import FakeEutils, synthetic_record
 from tests.pipeline.test_sweep import make_settings
 
 SLUG = "psilocybin-microdosing"
-TRIAL = synthetic_record(
-    "41000001",
-    title="Microdosing psilocybin in healthy adults: a randomised, placebo-controlled trial",
-    abstract="Adults were randomised to psilocybin 1 mg or placebo on six occasions.",
-    edat=date(2026, 3, 1),
-)
+TRIALS = [
+    synthetic_record(
+        f"4100000{i}",
+        title=f"Microdosing psilocybin in healthy adults ({i}): a randomised, placebo-controlled "
+        "trial",
+        abstract="Adults were randomised to psilocybin 1 mg or placebo on six occasions.",
+        edat=date(2026, 3, 1),
+    )
+    for i in (1, 2, 3)
+]
 
 
 @dataclass
@@ -46,7 +51,7 @@ class Mailing:
 
 @pytest.fixture
 def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
-    with FakeEutils([TRIAL]) as fake, smtp_server() as (inbox, port):
+    with FakeEutils(TRIALS) as fake, smtp_server() as (inbox, port):
         settings = make_settings(
             database_url,
             fake,
@@ -65,6 +70,7 @@ def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
                     channel="email",
                     target=target,
                     send_empty=send_empty,
+                    max_records=2,
                 )
             session.commit()
         try:
@@ -74,9 +80,9 @@ def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
 
 
 def test_a_quiet_sweep_mails_nothing_new_once_to_those_who_asked(mailing: Mailing) -> None:
-    chain.run_pipeline(mailing.runtime, SLUG)  # the trial: news for both
+    chain.run_pipeline(mailing.runtime, SLUG)  # the trials: news for both
     assert [m["Subject"] for m in mailing.mails_to("news@example.org")] == [
-        "[livescreen] Controlled studies of low-dose (micro-dose) psilocybin: 1 new alert"
+        "[livescreen] Controlled studies of low-dose (micro-dose) psilocybin: 3 new alerts"
     ]
     assert len(mailing.mails_to("always@example.org")) == 1  # news, not also "nothing new"
 
@@ -95,6 +101,23 @@ def test_a_quiet_sweep_mails_nothing_new_once_to_those_who_asked(mailing: Mailin
     with mailing.runtime.sessions() as session:
         (row,) = session.exec(select(EmptyDigest)).all()
     assert (row.state, row.attempts) == ("delivered", 1)
+
+
+def test_a_sweeps_alerts_go_in_one_digest_however_many_and_show_the_first(
+    mailing: Mailing,
+) -> None:
+    for step in (chain.sweep_step, chain.screen_step, chain.alerts_step):
+        step(mailing.runtime, SLUG)
+    settings = mailing.runtime.settings
+    report = deliver_due(sessions=mailing.runtime.sessions, settings=settings, limit=1)
+    assert report.delivered == 6  # 3 alerts to 2 subscriptions, whatever the pass's limit
+    (digest,) = mailing.mails_to("news@example.org")
+    text = digest.get_body(("plain",)).get_content()
+    assert "3 new alerts (the first 2 by p_include are below)." in text
+    assert text.count("Microdosing psilocybin in healthy adults") == 2  # max_records
+    assert "... and 1 more in the review" in text
+    again = deliver_due(sessions=mailing.runtime.sessions, settings=settings)
+    assert again.delivered == 0 and len(mailing.inbox.messages) == 2
 
 
 def test_a_nothing_new_digest_waits_for_an_unreachable_smtp_server(mailing: Mailing) -> None:
