@@ -114,3 +114,13 @@ def chromium_path() -> str:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         unavailable("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return CHROMIUM
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, every test that touches Redis runs on one worker, one at a time:
+    Celery workers and beat, sweep locks and the shared rate limiter use fixed key names
+    there, and two such tests side by side would wait on each other's locks."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "redis_server" in fixtures or item.get_closest_marker("redis") is not None:
+            item.add_marker(pytest.mark.xdist_group("redis"))
