@@ -39,7 +39,7 @@ from services.db.reviewing import Decision
 from services.reviewing.status import records_query
 
 NO_REASON = "no reason given"
-AWAITING = ("pending", "in_progress", "conflict")
+AWAITING = ("pending", "in_progress", "maybe", "conflict")
 
 
 @dataclass(frozen=True)
