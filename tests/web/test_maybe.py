@@ -55,6 +55,7 @@ def test_maybe_leaves_the_queue_and_waits_under_its_filter(env: Env, client_for:
     page = sign_in(client_for(), alice)
     html = page.get("/reviews/micro/records", params={"status": "maybe"}).text
     assert f"/reviews/micro/records/{first}" in html and 'class="status maybe"' in html
+    assert 'id="count-maybe">1<' in page.get("/reviews/micro").text
 
     rows = [json.loads(line) for line in a.get(f"{API}/export").text.splitlines()]
     mine = next(row for row in rows if row["id"] == first)
