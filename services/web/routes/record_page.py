@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from services.db.reviewing import User
 from services.reviewing.status import MAYBE
-from services.web import screening, views
+from services.web import revision, screening, views
 from services.web.auth import page_user
 from services.web.deps import ReviewContext, get_session
 from services.web.inputs import RecordId
@@ -47,4 +47,7 @@ def record_detail(
     )
     context = screen_context(ctx, user, payload, show_machine=shown)
     context["my_maybe"] = my_maybe(payload, user)
+    context["revision"] = revision.revision_view(
+        session=session, ctx=ctx, viewer=user, record=record
+    )
     return render(request, "record.html", context)
