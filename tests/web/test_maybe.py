@@ -12,7 +12,10 @@ import re
 from collections.abc import Callable
 
 import httpx
+from sqlmodel import select
 
+from services.db.models import Review
+from services.reports.prisma import prisma_numbers
 from tests.web import factories as f
 from tests.web.conftest import Env
 from tests.web.test_auth import csrf_of, sign_in
@@ -150,3 +153,25 @@ def test_maybe_from_the_screening_page_and_decided_on_the_record_page(
     assert r.status_code == 303 and r.headers["location"] == back
     decided = page.get(back).text
     assert 'id="record-status">included<' in decided and 'id="maybe-form"' not in decided
+
+
+def test_a_maybe_is_awaiting_screening_in_prisma_and_can_be_undone(
+    env: Env, client_for: Client
+) -> None:
+    proto = f.protocol(blind=False)
+    env.add_protocol(proto)
+    with env.session() as s:
+        f.records(s, f.review(s, proto), 2)
+        alice = f.user(s, "alice")
+        s.commit()
+    a = client_for(alice)
+    rid = claim(a)
+    assert decide(a, rid, "maybe").status_code == 201
+    with env.session() as s:
+        review = s.exec(select(Review)).one()
+        flow = prisma_numbers(session=s, review=review, required=1).flow
+    assert flow.awaiting == 2 and flow.screened == 0
+    undone = a.post(f"{API}/undo").json()["undone"]
+    assert undone["decision"] == "maybe" and undone["end_reason"] == "undone"
+    assert claim(a) == rid  # held again, to decide afresh
+    assert a.get(API).json()["counts"]["maybe"] == 0
