@@ -175,3 +175,21 @@ def test_a_maybe_is_awaiting_screening_in_prisma_and_can_be_undone(
     assert undone["decision"] == "maybe" and undone["end_reason"] == "undone"
     assert claim(a) == rid  # held again, to decide afresh
     assert a.get(API).json()["counts"]["maybe"] == 0
+
+
+def test_a_hidden_suggestion_stays_hidden_after_a_maybe(env: Env, client_for: Client) -> None:
+    proto = f.protocol(blind=False)
+    proto.hide_suggestions = True  # against anchoring: shown only once the reviewer decided
+    env.add_protocol(proto)
+    with env.session() as s:
+        f.records(s, f.review(s, proto), 1)
+        alice = f.user(s, "alice")
+        s.commit()
+    a = client_for(alice)
+    rid = claim(a)
+    assert decide(a, rid, "maybe").status_code == 201
+    page = sign_in(client_for(), alice)
+    assert 'id="machine-hidden-note"' in page.get(f"/reviews/micro/records/{rid}").text
+    assert decide(a, rid, "include").status_code == 201
+    shown = page.get(f"/reviews/micro/records/{rid}").text
+    assert 'id="machine-hidden-note"' not in shown and 'id="machine-decision"' in shown

@@ -187,8 +187,12 @@ def screen_context(
 
 
 def decided_by(payload: dict[str, Any], user: User) -> bool:
-    """Whether ``user`` has a current decision among the payload's (visible) decisions."""
-    return any(d["current"] and d["reviewer"] == user.name for d in payload.get("decisions", []))
+    """Whether ``user`` has a current decision among the payload's (visible) decisions; a
+    maybe is none (a hidden suggestion stays hidden until the include or exclude)."""
+    return any(
+        d["current"] and d["reviewer"] == user.name and d["decision"] != "maybe"
+        for d in payload.get("decisions", [])
+    )
 
 
 @router.get("/reviews/{slug}/screen")
