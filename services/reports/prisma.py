@@ -11,9 +11,10 @@ How the tool's data maps onto the PRISMA 2020 boxes:
   groups.
 * **removed for other reasons**: records PubMed withdrew (``deleted``).
 * **screened / excluded**: records with a final human status (the same rules as the
-  reviewer queue, ``services.reviewing.status``); those still pending, in progress or in
-  conflict are *awaiting screening*. Exclusions are counted per reason the reviewers gave
-  (a record excluded for two reasons counts under both; none given is ``no reason given``).
+  reviewer queue, ``services.reviewing.status``); those still pending, in progress, kept
+  as maybe or in conflict are *awaiting screening*. Exclusions are counted per reason the
+  reviewers gave (a record excluded for two reasons counts under both; none given is
+  ``no reason given``).
 * **reports assessed / studies included**: the tool has one human screening stage, so a
   record kept at screening is both a report assessed and an included study.
 
@@ -39,7 +40,7 @@ from services.db.reviewing import Decision
 from services.reviewing.status import records_query
 
 NO_REASON = "no reason given"
-AWAITING = ("pending", "in_progress", "conflict")
+AWAITING = ("pending", "in_progress", "maybe", "conflict")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Human decisions: record one (a second replaces the first, kept on file) and undo the last."""
+"""Human decisions: record one (a second replaces the first, kept on file) and undo the last.
+
+Besides include and exclude a reviewer may say "maybe": the record leaves their queue and
+waits for a second look, and counts as not yet screened until an include or exclude
+replaces it. A maybe is no vote, so it never makes a conflict, a kappa pair or a label.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,15 @@ from services.db.models import ReviewRecord, utcnow
 from services.db.reviewing import DECISIONS, Claim, Decision, Resolution
 from services.reviewing.claims import claim_of
 from services.reviewing.errors import InvalidDecision, NotClaimed, StateConflict
-from services.reviewing.status import record_status
+from services.reviewing.status import MAYBE, record_status
+
+REVIEWER_DECISIONS = (*DECISIONS, MAYBE)  # what a reviewer may say; resolutions stay binary
 
 
 def validate_decision(decision: str, reasons: Sequence[str], criteria: Sequence[str]) -> None:
-    if decision not in DECISIONS:
-        raise InvalidDecision(f"decision must be 'include' or 'exclude', got {decision!r}")
-    if decision == "include" and reasons:
+    if decision not in REVIEWER_DECISIONS:
+        raise InvalidDecision(f"decision must be 'include', 'exclude' or 'maybe', got {decision!r}")
+    if decision != "exclude" and reasons:
         raise InvalidDecision("reasons name the criteria a record fails; only excludes take them")
     unknown = [r for r in reasons if r not in criteria]
     if unknown:
@@ -88,7 +95,7 @@ def record_decision(
     values = row.model_dump(exclude={"id", "ended_at", "end_reason", "model_version"})
     values.update(rank_review=review_id, rank_record=record_id)
     row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
-    if required > 1:
+    if required > 1 and decision != MAYBE:
         conn.execute(
             _mark_conflict_stmt(),
             {"review": review_id, "record": record_id, "required": required, "now": now},
@@ -110,11 +117,13 @@ def record_decision(
 
 @prebuilt
 def _mark_conflict_stmt() -> Any:
-    """Stamp ``conflict_at`` once the record's current decisions are enough and disagree."""
+    """Stamp ``conflict_at`` once the record's current votes (maybes are none) are enough
+    and disagree."""
     current = sa.and_(
         col(Decision.review_id) == sa.bindparam("review"),
         col(Decision.record_id) == sa.bindparam("record"),
         col(Decision.is_current).is_(True),
+        col(Decision.decision) != MAYBE,
     )
     enough = sa.select(sa.func.count()).where(current).scalar_subquery()
     kinds = sa.select(sa.func.count(sa.distinct(col(Decision.decision)))).where(current)

@@ -15,7 +15,11 @@ from services.db.models import Record, Review, ReviewRecord, Screening
 from services.db.reviewing import Claim, Decision, Resolution
 from services.reviewing.machine import current_screening_join
 
-STATUSES = ("pending", "in_progress", "conflict", "included", "excluded")
+STATUSES = ("pending", "in_progress", "maybe", "conflict", "included", "excluded")
+# Statuses still awaiting human decisions: "maybe" is a record kept for a second look,
+# so it counts as not yet screened, like one in progress.
+UNSETTLED = ("pending", "in_progress", "maybe")
+MAYBE = "maybe"
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,22 @@ def status_columns(
 
     The status CASE reads ``ReviewRecord.conflict_at``, so the query must join
     ``review_records``. With ``blinding`` the conflicts the viewer may not see read
-    ``in_progress``.
+    ``in_progress``, and so does another reviewer's "maybe" (it would hint at their vote).
+
+    A "maybe" is not a vote: ``n`` counts include and exclude decisions only, so a record
+    whose decisions are maybes reads ``maybe`` until someone decides it for good.
     """
+    is_maybe = col(Decision.decision) == MAYBE
+    maybe_seen: Any = is_maybe
+    if blinding is not None:
+        maybe_seen = sa.and_(is_maybe, col(Decision.user_id) == blinding.user_id)
     agg = (
         sa.select(
             col(Decision.record_id).label("record_id"),
-            sa.func.count().label("n"),
+            sa.func.sum(sa.case((is_maybe, 0), else_=1)).label("n"),
             sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)).label("n_inc"),
+            sa.func.sum(sa.case((maybe_seen, 1), else_=0)).label("n_maybe"),
+            sa.func.count().label("n_all"),
         )
         .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
         .group_by(col(Decision.record_id))
@@ -85,7 +98,8 @@ def status_columns(
         (sa.and_(n >= required, agg.c.n_inc == n), "included"),
         (sa.and_(n >= required, agg.c.n_inc == 0), "excluded"),
         (n >= required, conflict),
-        (n > 0, "in_progress"),
+        (sa.func.coalesce(agg.c.n_maybe, 0) > 0, MAYBE),
+        (sa.func.coalesce(agg.c.n_all, 0) > 0, "in_progress"),
         else_="pending",
     )
     return agg, res, status
@@ -149,17 +163,24 @@ def record_status(
     record_id: int,
     required: int,
     hide_conflict: bool = False,
+    viewer: int | None = None,
 ) -> str:
     """One record's status, by the same rules as :func:`status_columns`, in one small query.
 
     ``hide_conflict`` reads a conflict as ``in_progress``, for a viewer who must not learn
-    that the votes disagree (see :class:`Blinding`)."""
+    that the votes disagree (see :class:`Blinding`); such a viewer sees ``maybe`` only for
+    their own maybe (``viewer``, a user id), since another's would hint at that vote."""
     row = (
         session.connection()
-        .execute(_record_status_stmt(), {"review_id": review_id, "record_id": record_id})
+        .execute(
+            _record_status_stmt(),
+            {"review_id": review_id, "record_id": record_id, "viewer": viewer},
+        )
         .one()
     )
-    n, n_inc, resolved, conflict_at = int(row[0] or 0), int(row[1] or 0), row[2], row[3]
+    n_all, n, n_inc = int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    maybes = int((row[4] if hide_conflict else row[3]) or 0)
+    resolved, conflict_at = row[5], row[6]
     conflict = "in_progress" if hide_conflict else "conflict"
     if resolved:
         return "included" if resolved == "include" else "excluded"
@@ -167,13 +188,16 @@ def record_status(
         return conflict
     if n >= required:
         return "included" if n_inc == n else "excluded" if n_inc == 0 else conflict
-    return "in_progress" if n else "pending"
+    if maybes:
+        return MAYBE
+    return "in_progress" if n_all else "pending"
 
 
 @prebuilt
 def _record_status_stmt() -> Any:
     review_id = sa.bindparam("review_id", type_=sa.Integer)
     record_id = sa.bindparam("record_id", type_=sa.Integer)
+    viewer = sa.bindparam("viewer", type_=sa.Integer)
     resolution = (
         sa.select(col(Resolution.decision))
         .where(col(Resolution.review_id) == review_id, col(Resolution.record_id) == record_id)
@@ -184,9 +208,13 @@ def _record_status_stmt() -> Any:
         .where(col(ReviewRecord.review_id) == review_id, col(ReviewRecord.record_id) == record_id)
         .scalar_subquery()
     )
+    is_maybe = col(Decision.decision) == MAYBE
     return sa.select(
         sa.func.count(col(Decision.id)),
+        sa.func.sum(sa.case((is_maybe, 0), else_=1)),
         sa.func.sum(sa.case((col(Decision.decision) == "include", 1), else_=0)),
+        sa.func.sum(sa.case((is_maybe, 1), else_=0)),
+        sa.func.sum(sa.case((sa.and_(is_maybe, col(Decision.user_id) == viewer), 1), else_=0)),
         resolution,
         conflict_at,
     ).where(
@@ -219,7 +247,7 @@ def counts(
                 sa.case(
                     (
                         sa.and_(
-                            base.c.status.in_(("pending", "in_progress")),
+                            base.c.status.in_(UNSETTLED),
                             base.c.deleted.is_(False),
                         ),
                         base.c.p_include,
@@ -238,7 +266,7 @@ def counts(
         duplicates=int(duplicates or 0),
         screened=included + excluded,
         conflicts=out.pop("conflict"),
-        remaining=out["pending"] + out["in_progress"],
+        remaining=sum(out[s] for s in UNSETTLED),
         machine_screened=int(machine_screened or 0),
     )
     if blinding is None:
@@ -259,13 +287,15 @@ def counts(
 def screened_count(*, session: Session, review_id: int, required: int) -> int:
     """Records (not withdrawn) that have their required current decisions or a resolution:
     a record in dual screening is screened once both reviewers decided, agreeing or not.
-    Counting decisions reveals no vote, so blind mode needs no filter here."""
+    Counting decisions reveals no vote, so blind mode needs no filter here; a maybe is not
+    a decision yet, so it does not count."""
     n = (
         sa.select(sa.func.count())
         .where(
             col(Decision.review_id) == review_id,
             col(Decision.record_id) == col(ReviewRecord.record_id),
             col(Decision.is_current).is_(True),
+            col(Decision.decision) != MAYBE,
         )
         .scalar_subquery()
     )
@@ -287,10 +317,15 @@ def screened_count(*, session: Session, review_id: int, required: int) -> int:
 
 
 def reviewer_progress(*, session: Session, review_id: int) -> list[tuple[int, int]]:
-    """(user id, records they decided) per reviewer, most first; counts only, no votes."""
+    """(user id, records they decided) per reviewer, most first; counts only, no votes.
+    A maybe is left out: the reviewer has still to decide that record."""
     rows = session.execute(
         sa.select(col(Decision.user_id), sa.func.count(sa.distinct(col(Decision.record_id))))
-        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
+        .where(
+            col(Decision.review_id) == review_id,
+            col(Decision.is_current).is_(True),
+            col(Decision.decision) != MAYBE,
+        )
         .group_by(col(Decision.user_id))
         .order_by(sa.func.count(sa.distinct(col(Decision.record_id))).desc())
     ).all()
@@ -298,10 +333,15 @@ def reviewer_progress(*, session: Session, review_id: int) -> list[tuple[int, in
 
 
 def dual_pairs(*, session: Session, review_id: int) -> list[tuple[str, str]]:
-    """(first, second) current decisions of each record decided by two reviewers."""
+    """(first, second) current include/exclude decisions of each record decided by two
+    reviewers (a maybe is no rating to agree or disagree with)."""
     rows = session.execute(
         sa.select(col(Decision.record_id), col(Decision.decision))
-        .where(col(Decision.review_id) == review_id, col(Decision.is_current).is_(True))
+        .where(
+            col(Decision.review_id) == review_id,
+            col(Decision.is_current).is_(True),
+            col(Decision.decision) != MAYBE,
+        )
         .order_by(col(Decision.record_id), col(Decision.created_at), col(Decision.id))
     ).all()
     by_record: dict[int, list[str]] = {}

@@ -22,6 +22,7 @@ from services.web.routes import (
     health,
     imports,
     pages,
+    record_page,
     reports,
     search,
     subscriptions,
@@ -72,6 +73,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(api.router)
     app.include_router(search.api_router)
     app.include_router(pages.router)
+    app.include_router(record_page.router)
     app.include_router(search.page_router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)

@@ -57,6 +57,7 @@ def record_payload(
         record_id=record.id,
         required=ctx.required,
         hide_conflict=views.hides_conflict(ctx, viewer, party=party),
+        viewer=viewer.id,
     )
     screenings = reviewing.screenings_of(session=session, review_id=ctx.id, record_id=record.id)
     machine = views.current_screening(record, screenings, ctx)

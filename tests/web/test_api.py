@@ -113,7 +113,7 @@ def test_bad_decisions_are_422_and_write_nothing(env: Env, client_for: Client) -
     base = "/api/v1/reviews/micro/records"
     r = api.post(f"{base}/{other}/decisions", json={"decision": "include"})
     assert r.status_code == 409 and "not claimed by you" in r.json()["detail"]
-    r = api.post(f"{base}/{claimed}/decisions", json={"decision": "maybe"})
+    r = api.post(f"{base}/{claimed}/decisions", json={"decision": "perhaps"})
     assert r.status_code == 422 and "decision" in r.json()["detail"]
     assert "include" in r.json()["detail"]
     r = api.post(f"{base}/{claimed}/decisions", json={"decision": "exclude", "reasons": ["vibes"]})

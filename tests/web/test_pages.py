@@ -77,6 +77,7 @@ def test_screening_page_shows_record_and_evidence(env: Env, client_for: Client) 
     assert [b.get("value") for b in doc.xpath('//button[@form="decide-form"]')] == [
         "include",
         "exclude",
+        "maybe",
     ]
     assert len(doc.xpath('//input[@name="reasons"]')) == 4
     # the form works without JavaScript
@@ -97,7 +98,7 @@ def test_bad_form_values_render_an_error_page(env: Env, client_for: Client) -> N
     page = browser.get("/reviews/micro/screen")
     r = browser.post(
         f"/reviews/micro/records/{w['rid']}/decide",
-        data={"decision": "maybe", "csrf_token": csrf_of(page.text)},
+        data={"decision": "perhaps", "csrf_token": csrf_of(page.text)},
     )
     assert r.status_code == 422 and "include" in r.text and "<html" in r.text
     assert browser.get("/reviews/nope").status_code == 404

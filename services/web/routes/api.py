@@ -55,14 +55,14 @@ router = APIRouter(
 hot = APIRouter(prefix="/api/v1", tags=["reviews"], responses=ERRORS)
 
 StatusFilter = Literal[
-    "pending", "in_progress", "conflict", "included", "excluded", "screened", "withdrawn"
+    "pending", "in_progress", "maybe", "conflict", "included", "excluded", "screened", "withdrawn"
 ]
 
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["include", "exclude"]
+    decision: Literal["include", "exclude", "maybe"]  # maybe: kept for a second look
     reasons: list[str] = Field(default_factory=list, description="criterion names an exclude fails")
     note: SafeText = Field(default="", max_length=5000)
 
@@ -412,6 +412,7 @@ async def decide(
                 record_id=record_id,
                 required=ctx.required,
                 hide_conflict=ctx.blind,
+                viewer=user.id,
             )
             session.commit()
             return {"decision": views.decision_json(row, {user.id: user.name}), "status": status}

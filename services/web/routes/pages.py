@@ -18,7 +18,7 @@ from services.pipeline import formats
 from services.pipeline.formats import csv_writer
 from services.pipeline.status import sweep_health
 from services.runtime import Runtime
-from services.web import evidence, screening, views
+from services.web import evidence, revision, screening, views
 from services.web.accounts import end_sessions, user_for_token
 from services.web.auth import (
     check_csrf,
@@ -187,8 +187,12 @@ def screen_context(
 
 
 def decided_by(payload: dict[str, Any], user: User) -> bool:
-    """Whether ``user`` has a current decision among the payload's (visible) decisions."""
-    return any(d["current"] and d["reviewer"] == user.name for d in payload.get("decisions", []))
+    """Whether ``user`` has a current decision among the payload's (visible) decisions; a
+    maybe is none (a hidden suggestion stays hidden until the include or exclude)."""
+    return any(
+        d["current"] and d["reviewer"] == user.name and d["decision"] != "maybe"
+        for d in payload.get("decisions", [])
+    )
 
 
 @router.get("/reviews/{slug}/screen")
@@ -221,6 +225,10 @@ def screen(
         required=ctx.required,
         blinding=views.blinding_for(ctx, user),
     )
+    record = screening.find_record(session=session, ctx=ctx, record_id=payload["id"])
+    context["revision"] = revision.revision_view(
+        session=session, ctx=ctx, viewer=user, record=record
+    )
     return render(request, "screen.html", context)
 
 
@@ -232,10 +240,13 @@ def decide(
     reasons: list[str] = Form(default_factory=list),
     note: str = Form(""),
     csrf_token: str = Form(""),
+    next: str = Form(""),
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
     session: Session = Depends(get_session),
 ) -> Response:
+    """Decide a record: from the screening page, or from its record page (``next``) when a
+    maybe is decided for good."""
     check_csrf(request, csrf_token)
     record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
     assert user.id is not None
@@ -251,9 +262,9 @@ def decide(
         required=ctx.required,
     )
     session.commit()
-    verb = {"include": "Included", "exclude": "Excluded"}[decision]
+    verb = {"include": "Included", "exclude": "Excluded", "maybe": "Kept as maybe"}[decision]
     request.session["flash"] = f"{verb} PMID {record.pmid}. Press u to undo."
-    return see_other(f"/reviews/{ctx.slug}/screen")
+    return see_other(safe_next(next) if next else f"/reviews/{ctx.slug}/screen")
 
 
 @router.post("/reviews/{slug}/records/{record_id}/skip")
@@ -338,22 +349,6 @@ def resolve(
     session.commit()
     request.session["flash"] = f"Resolved PMID {record.pmid}: {decision}."
     return see_other(f"/reviews/{ctx.slug}/conflicts")
-
-
-@router.get("/reviews/{slug}/records/{record_id}")
-def record_detail(
-    request: Request,
-    record_id: RecordId,
-    user: User = Depends(page_user),
-    ctx: ReviewContext = Depends(page_review),
-    session: Session = Depends(get_session),
-) -> Response:
-    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
-    payload = screening.record_payload(session=session, ctx=ctx, record=record, viewer=user)
-    shown = views.shows_machine(
-        ctx, user, decided=decided_by(payload, user), status=payload.get("status")
-    )
-    return render(request, "record.html", screen_context(ctx, user, payload, show_machine=shown))
 
 
 @router.get("/reviews/{slug}/export.{fmt}")

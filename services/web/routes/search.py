@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from services import reviewing, search
 from services.db.reviewing import User
-from services.web import views
+from services.web import revision, views
 from services.web.auth import api_user, page_user
 from services.web.deps import ReviewContext, get_review, get_session
 from services.web.inputs import PageNumber, SafeText
@@ -108,11 +108,15 @@ def list_records(
         )
     except search.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
+    revised = revision.revised_ids(
+        session=session, ctx=ctx, viewer=user, records=[r[0] for r in rows]
+    )
     items = []
     for record, state, p_include in rows:
         item = views.record_json(record, status=state)
         item.pop("abstract")
         item["p_include"] = p_include
+        item["revised"] = record.id in revised  # PubMed changed it since a human decision
         items.append(item)
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
@@ -167,6 +171,9 @@ def records(
             "page": page,
             "pages": pages,
             "error": error,
+            "revised": revision.revised_ids(
+                session=session, ctx=ctx, viewer=user, records=[r[0] for r in rows]
+            ),
             **kept,
             "statuses": [a for a in allowed if a],
             "machines": search.records.MACHINE,

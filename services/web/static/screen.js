@@ -49,6 +49,7 @@
     var key = ev.key;
     if (key === "i") { click("btn-include"); }
     else if (key === "e") { click("btn-exclude"); }
+    else if (key === "m") { click("btn-maybe"); }
     else if (key === "s") { click("btn-skip"); }
     else if (key === "u") { click("btn-undo"); }
     else if (key === "h") { click("toggle-machine"); }
