@@ -58,6 +58,10 @@ class FakeRegistry:
                 body = f"Service answered {status}".encode()
                 self._failures.append(_Failure(status, dict(headers or {}), body))
 
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     def replace(self, studies: Sequence[Any]) -> None:
         with self._lock:
             self.studies = list(studies)

@@ -1,0 +1,198 @@
+"""One registry sweep of a review: ask ClinicalTrials.gov, store, screen, move the mark.
+
+The registrations go through the same store path as imports and PubMed records
+(``store_records``: the NCT id is the natural key, the content hash decides), so a
+registration seen again unchanged is ``unchanged`` and one that changed status or gained
+results is ``updated``, a new version kept beside the old. Changed records are screened
+with the review's screener, batch by batch, like imported ones.
+
+The sweep is incremental: it starts from the high-water mark of the review's last
+succeeded sweep *of the same query* (the newest ``LastUpdatePostDate`` it stored) and
+asks only for studies updated on or after that day. A failed sweep records its error and
+leaves the mark where it was, so the next one asks again for what it missed; each page
+is committed, so what was stored before the failure stays stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from classifiers.screen import Screener
+from services.db.models import utcnow
+from services.db.registry import RegistrySweep
+from services.imports.items import Bad
+from services.pipeline.screen import screen_pending
+from services.pipeline.store import ensure_review, store_records
+from services.protocols import ClinicalTrialsSpec, Protocol
+from services.records import Record
+from services.registry.client import ClinicalTrialsClient, StudiesQuery
+from services.registry.parse import parse_studies
+
+MAX_PROBLEMS = 10_000  # listed on the sweep's row; the count goes on past it
+COUNTS = ("pages", "requests", "found", "new", "updated", "unchanged", "bad", "screened")
+
+
+class RegistryNotConfigured(LookupError):
+    """The review's protocol has no ``[clinicaltrials]`` table: it has no registry sweep."""
+
+
+@dataclass
+class RegistryReport:
+    """What one registry sweep did, as printed by ``livescreen registry sweep``."""
+
+    sweep_id: int
+    review: str
+    since: date | None
+    high_water: date | None
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sweep_id": self.sweep_id,
+            "review": self.review,
+            "since": self.since.isoformat() if self.since else None,
+            "high_water": self.high_water.isoformat() if self.high_water else None,
+            **{name: self.counts.get(name, 0) for name in COUNTS},
+            "problems": self.problems,
+        }
+
+
+def registry_spec(protocol: Protocol) -> ClinicalTrialsSpec:
+    """The review's registry query, or a clear error naming the protocol file."""
+    if protocol.clinicaltrials is None:
+        raise RegistryNotConfigured(
+            f"review {protocol.slug!r}: protocol file {protocol.source or '(unnamed)'} has no "
+            "[clinicaltrials] table, so it has no ClinicalTrials.gov sweep"
+        )
+    return protocol.clinicaltrials
+
+
+def query_hash(spec: ClinicalTrialsSpec) -> str:
+    """What the high-water mark depends on: the search, not the page size or whitespace."""
+    areas = ("term", "intervention", "condition")
+    fields = {name: " ".join(getattr(spec, name).split()) for name in areas}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def last_mark(session: Session, *, review_id: int, digest: str) -> date | None:
+    """The high-water mark of the review's newest succeeded sweep of this query."""
+    row = session.exec(
+        select(RegistrySweep)
+        .where(
+            col(RegistrySweep.review_id) == review_id,
+            col(RegistrySweep.query_hash) == digest,
+            col(RegistrySweep.state) == "succeeded",
+        )
+        .order_by(col(RegistrySweep.id).desc())
+        .limit(1)
+    ).first()
+    return row.high_water if row is not None else None
+
+
+def sweep_registry(
+    *,
+    sessions: sessionmaker[Session],
+    protocol: Protocol,
+    client: ClinicalTrialsClient,
+    screener: Screener | None,
+    full: bool = False,
+) -> RegistryReport:
+    """Sweep the review's registry query (only updates since the mark unless ``full``)."""
+    spec = registry_spec(protocol)
+    digest = query_hash(spec)
+    with sessions() as session:
+        review = ensure_review(session=session, protocol=protocol)
+        assert review.id is not None
+        since = None if full else last_mark(session, review_id=review.id, digest=digest)
+        run = RegistrySweep(
+            review_id=review.id, state="running", query_hash=digest, since=since, problems=[]
+        )
+        session.add(run)
+        session.commit()
+        assert run.id is not None
+        counts = dict.fromkeys(COUNTS, 0)
+        problems: list[dict[str, str]] = []
+        high = since
+        seen: set[str] = set()
+        requests_before = client.requests_made
+        query = StudiesQuery(
+            term=spec.term,
+            intervention=spec.intervention,
+            condition=spec.condition,
+            updated_since=since,
+        )
+        try:
+            for number, page in enumerate(client.pages(query, page_size=spec.page_size), 1):
+                counts["pages"] += 1
+                counts["found"] += len(page.studies)
+                records: list[Record] = []
+                for item in parse_studies(page.studies, where=f"page {number}"):
+                    if isinstance(item, Bad):
+                        counts["bad"] += 1
+                        if len(problems) < MAX_PROBLEMS:
+                            problems.append({"where": item.row, "problem": item.problem})
+                        continue
+                    if item.record.pmid in seen:  # the registry moved it between pages
+                        continue
+                    seen.add(item.record.pmid)
+                    records.append(item.record)
+                    if item.last_update is not None and (high is None or item.last_update > high):
+                        high = item.last_update
+                outcome = store_records(
+                    session=session, records=records, review_id=review.id, sweep_id=None
+                )
+                for status in ("new", "updated", "unchanged"):
+                    counts[status] += outcome.counts[status]
+                counts["requests"] = client.requests_made - requests_before
+                _save(run, counts, problems, state="running")
+                session.add(run)
+                session.commit()
+                if screener is not None and outcome.changed_ids:
+                    screened = screen_pending(
+                        session=session,
+                        review=review,
+                        protocol=protocol,
+                        screener=screener,
+                        record_ids=outcome.changed_ids,
+                    )
+                    counts["screened"] += screened.screened
+        except Exception as exc:
+            session.rollback()
+            counts["requests"] = client.requests_made - requests_before
+            _save(run, counts, problems, state="failed")
+            run.error = f"{exc.__class__.__name__}: {exc}"
+            session.add(run)
+            session.commit()
+            raise
+        counts["requests"] = client.requests_made - requests_before
+        _save(run, counts, problems, state="succeeded")
+        run.high_water = high
+        session.add(run)
+        session.commit()
+        return RegistryReport(
+            sweep_id=run.id,
+            review=protocol.slug,
+            since=since,
+            high_water=high,
+            counts=counts,
+            problems=problems,
+        )
+
+
+def _save(
+    run: RegistrySweep, counts: dict[str, int], problems: list[dict[str, str]], *, state: str
+) -> None:
+    for name in COUNTS:
+        setattr(run, name, counts[name])
+    run.problems = list(problems)  # a new list: the JSON column does not track mutation
+    run.state = state
+    if state != "running":
+        run.finished_at = utcnow()
