@@ -36,6 +36,7 @@ class RegistrySweep(SQLModel, table=True):
     unchanged: int = 0
     bad: int = 0
     screened: int = 0
+    alerts: int = 0  # machine-include alerts raised for new or revised registrations
     problems: list[dict[str, Any]] = _json(default=[])  # {"where": "NCT...", "problem": ...}
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     started_at: datetime = timestamp()

@@ -34,7 +34,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"new {report['new']}, updated {report['updated']}, unchanged {report['unchanged']}, "
         f"bad {report['bad']}",
         f"  {report['found']} studies on {report['pages']} pages, {report['requests']} requests,"
-        f" screened {report['screened']}; high-water mark {report['high_water'] or 'none'}",
+        f" screened {report['screened']}, alerts {report['alerts']};"
+        f" high-water mark {report['high_water'] or 'none'}",
     ]
     for problem in report["problems"]:
         lines.append(f"  bad study {problem['where']}: {problem['problem']}")

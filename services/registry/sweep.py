@@ -4,7 +4,8 @@ The registrations go through the same store path as imports and PubMed records
 (``store_records``: the NCT id is the natural key, the content hash decides), so a
 registration seen again unchanged is ``unchanged`` and one that changed status or gained
 results is ``updated``, a new version kept beside the old. Changed records are screened
-with the review's screener, batch by batch, like imported ones.
+with the review's screener, batch by batch, like imported ones, and a new or revised
+registration the machine finds eligible raises the living loop's alert once.
 
 The sweep is incremental: it starts from the high-water mark of the review's last
 succeeded sweep *of the same query* (the newest ``LastUpdatePostDate`` it stored) and
@@ -25,7 +26,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from classifiers.screen import Screener
-from services.db.models import utcnow
+from services.alerts.events import raise_record_alerts
+from services.db.models import Review, utcnow
 from services.db.registry import RegistrySweep
 from services.imports.items import Bad
 from services.pipeline.screen import screen_pending
@@ -34,9 +36,12 @@ from services.protocols import ClinicalTrialsSpec, Protocol
 from services.records import Record
 from services.registry.client import ClinicalTrialsClient, StudiesQuery
 from services.registry.parse import parse_studies
+from services.reviewing.status import record_status
 
 MAX_PROBLEMS = 10_000  # listed on the sweep's row; the count goes on past it
-COUNTS = ("pages", "requests", "found", "new", "updated", "unchanged", "bad", "screened")
+COUNTS = (
+    "pages", "requests", "found", "new", "updated", "unchanged", "bad", "screened", "alerts",
+)  # fmt: skip
 
 
 class RegistryNotConfigured(LookupError):
@@ -97,6 +102,35 @@ def last_mark(session: Session, *, review_id: int, digest: str) -> date | None:
     return row.high_water if row is not None else None
 
 
+@dataclass
+class _Tally:
+    """What a sweep has seen so far: counts, bad studies, the newest update, the keys."""
+
+    high: date | None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    problems: list[dict[str, str]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def take(self, studies: list[Any], number: int) -> list[Record]:
+        """The page's readable studies as records; the others noted with their problem."""
+        self.counts["pages"] += 1
+        self.counts["found"] += len(studies)
+        records: list[Record] = []
+        for item in parse_studies(studies, where=f"page {number}"):
+            if isinstance(item, Bad):
+                self.counts["bad"] += 1
+                if len(self.problems) < MAX_PROBLEMS:
+                    self.problems.append({"where": item.row, "problem": item.problem})
+                continue
+            if item.record.pmid in self.seen:  # the registry moved it between pages
+                continue
+            self.seen.add(item.record.pmid)
+            records.append(item.record)
+            if item.last_update is not None and (self.high is None or item.last_update > self.high):
+                self.high = item.last_update
+        return records
+
+
 def sweep_registry(
     *,
     sessions: sessionmaker[Session],
@@ -118,10 +152,7 @@ def sweep_registry(
         session.add(run)
         session.commit()
         assert run.id is not None
-        counts = dict.fromkeys(COUNTS, 0)
-        problems: list[dict[str, str]] = []
-        high = since
-        seen: set[str] = set()
+        tally = _Tally(high=since)
         requests_before = client.requests_made
         query = StudiesQuery(
             term=spec.term,
@@ -131,68 +162,82 @@ def sweep_registry(
         )
         try:
             for number, page in enumerate(client.pages(query, page_size=spec.page_size), 1):
-                counts["pages"] += 1
-                counts["found"] += len(page.studies)
-                records: list[Record] = []
-                for item in parse_studies(page.studies, where=f"page {number}"):
-                    if isinstance(item, Bad):
-                        counts["bad"] += 1
-                        if len(problems) < MAX_PROBLEMS:
-                            problems.append({"where": item.row, "problem": item.problem})
-                        continue
-                    if item.record.pmid in seen:  # the registry moved it between pages
-                        continue
-                    seen.add(item.record.pmid)
-                    records.append(item.record)
-                    if item.last_update is not None and (high is None or item.last_update > high):
-                        high = item.last_update
+                records = tally.take(page.studies, number)
                 outcome = store_records(
                     session=session, records=records, review_id=review.id, sweep_id=None
                 )
                 for status in ("new", "updated", "unchanged"):
-                    counts[status] += outcome.counts[status]
-                counts["requests"] = client.requests_made - requests_before
-                _save(run, counts, problems, state="running")
-                session.add(run)
+                    tally.counts[status] += outcome.counts[status]
+                tally.counts["requests"] = client.requests_made - requests_before
+                _save(run, tally, state="running")
                 session.commit()
                 if screener is not None and outcome.changed_ids:
-                    screened = screen_pending(
-                        session=session,
-                        review=review,
-                        protocol=protocol,
-                        screener=screener,
-                        record_ids=outcome.changed_ids,
-                    )
-                    counts["screened"] += screened.screened
+                    _screen(session, review, protocol, screener, outcome.changed_ids, tally)
         except Exception as exc:
             session.rollback()
-            counts["requests"] = client.requests_made - requests_before
-            _save(run, counts, problems, state="failed")
+            tally.counts["requests"] = client.requests_made - requests_before
+            _save(run, tally, state="failed")
             run.error = f"{exc.__class__.__name__}: {exc}"
-            session.add(run)
             session.commit()
             raise
-        counts["requests"] = client.requests_made - requests_before
-        _save(run, counts, problems, state="succeeded")
-        run.high_water = high
-        session.add(run)
+        tally.counts["requests"] = client.requests_made - requests_before
+        _save(run, tally, state="succeeded")
+        run.high_water = tally.high
         session.commit()
         return RegistryReport(
             sweep_id=run.id,
             review=protocol.slug,
             since=since,
-            high_water=high,
-            counts=counts,
-            problems=problems,
+            high_water=tally.high,
+            counts=tally.counts,
+            problems=tally.problems,
         )
 
 
-def _save(
-    run: RegistrySweep, counts: dict[str, int], problems: list[dict[str, str]], *, state: str
+def _screen(
+    session: Session,
+    review: Review,
+    protocol: Protocol,
+    screener: Screener,
+    record_ids: list[int],
+    tally: _Tally,
 ) -> None:
+    """Screen a page's new and revised registrations, then raise their alerts."""
+    screened = screen_pending(
+        session=session, review=review, protocol=protocol, screener=screener, record_ids=record_ids
+    )
+    tally.counts["screened"] += screened.screened
+    tally.counts["alerts"] += _raise_alerts(session, review, protocol, record_ids)
+    session.commit()
+
+
+def _raise_alerts(
+    session: Session, review: Review, protocol: Protocol, record_ids: list[int]
+) -> int:
+    """The living loop's alerts, as for swept and imported records: a new or revised
+    registration the machine finds eligible is announced once per content version."""
+    review_id = review.id
+    assert review_id is not None
+    return raise_record_alerts(
+        session=session,
+        review=review,
+        record_ids=record_ids,
+        is_included=lambda record_id: (
+            record_status(
+                session=session,
+                review_id=review_id,
+                record_id=record_id,
+                required=protocol.required_decisions,
+            )
+            == "included"
+        ),
+    )
+
+
+def _save(run: RegistrySweep, tally: _Tally, *, state: str) -> None:
     for name in COUNTS:
-        setattr(run, name, counts[name])
-    run.problems = list(problems)  # a new list: the JSON column does not track mutation
+        setattr(run, name, tally.counts[name])
+    run.problems = list(tally.problems)  # a new list: the JSON column does not track mutation
     run.state = state
     if state != "running":
         run.finished_at = utcnow()

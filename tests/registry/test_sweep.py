@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from services.cli import main
+from services.db.alerts import Alert
 from services.db.models import Record, RecordVersion, ReviewRecord, Screening
 from services.db.registry import RegistrySweep
 from services.pipeline.screen import build_screener
@@ -108,6 +109,8 @@ def test_first_sweep_pages_through_three_pages_and_screens(
         assert session.exec(select(func.count()).select_from(ReviewRecord)).one() == 8
         decisions = session.exec(select(Screening.decision)).all()
         assert len(decisions) == 8 and set(decisions) == {"include"}
+        events = session.exec(select(Alert.event)).all()
+        assert events == ["machine_include"] * 8 and report.counts["alerts"] == 8
         row = session.exec(select(RegistrySweep)).one()
         assert (row.state, row.new, row.pages, row.high_water) == (
             "succeeded", 8, 3, date(2026, 10, 8),
@@ -135,6 +138,7 @@ def test_second_sweep_asks_only_for_updates_and_stores_a_revision(
     )
     # the server applied the filter: the boundary day's study again (unchanged), and the two
     assert counts(second) == (1, 1, 1, 0) and second.counts["found"] == 3
+    assert second.counts["alerts"] == 2  # the new one and the revision, not the unchanged one
     assert second.since == date(2026, 10, 5) and second.high_water == date(2026, 11, 21)
     with Session(runtime.engine) as session:
         revised = session.exec(select(Record).where(Record.pmid == nct(1))).one()
@@ -154,7 +158,7 @@ def test_second_sweep_asks_only_for_updates_and_stores_a_revision(
     registry.requests.clear()
     third = sweep(runtime, registry)
     assert registry.requests[0]["filter.advanced"].endswith("RANGE[2026-11-21,MAX]")
-    assert counts(third) == (0, 0, 1, 0)
+    assert counts(third) == (0, 0, 1, 0) and third.counts["alerts"] == 0
 
 
 def test_429_with_retry_after_and_503_during_a_sweep_are_retried(

@@ -18,7 +18,9 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COUNTS = ("pages", "requests", "found", "new", "updated", "unchanged", "bad", "screened")
+COUNTS = (
+    "pages", "requests", "found", "new", "updated", "unchanged", "bad", "screened", "alerts",
+)  # fmt: skip
 
 
 def upgrade() -> None:
