@@ -1,4 +1,5 @@
-"""Registry sweeps: one row per ClinicalTrials.gov sweep of a review.
+"""Registry sweeps (one row per ClinicalTrials.gov sweep of a review) and the links from
+registrations to the review's records that cite their NCT id.
 
 The row is the sweep's account (counts, the studies it could not read, its error) and
 its high-water mark: ``high_water`` is the newest ``LastUpdatePostDate`` a succeeded
@@ -41,3 +42,20 @@ class RegistrySweep(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     started_at: datetime = timestamp()
     finished_at: datetime | None = timestamp(nullable=True)
+
+
+class RegistrationLink(SQLModel, table=True):
+    """A record of the review (a PubMed or imported report) that cites a registration's NCT id.
+
+    A link, not a duplicate: a trial's publications and its registration are different
+    reports of one study, so both stay in the queue and each is shown with the other.
+    """
+
+    __tablename__ = "registration_links"
+    __table_args__ = (sa.Index("ix_registration_links_record", "review_id", "record_id"),)
+
+    review_id: int = cascading_key("reviews", primary_key=True)
+    registration_id: int = cascading_key("records", primary_key=True)
+    record_id: int = cascading_key("records", primary_key=True)
+    nct_id: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    created_at: datetime = timestamp()

@@ -1,4 +1,5 @@
-"""``livescreen registry sweep [--review SLUG]``: sweep ClinicalTrials.gov for a review.
+"""``livescreen registry sweep [--review SLUG]``: sweep ClinicalTrials.gov for a review;
+``livescreen registry links [--review SLUG]``: the records citing its registrations.
 
 Without ``--review`` every configured review with a ``[clinicaltrials]`` table is swept
 and the others are named as having none; with ``--review`` a review without one is an
@@ -25,6 +26,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-screen", action="store_true", help="store only; screen later")
     p.add_argument("--json", action="store_true", help="print the reports as JSON")
     p.set_defaults(func=cmd_registry_sweep)
+    p = sub.add_parser("links", help="records that cite a registration's NCT id")
+    p.add_argument("--review", metavar="SLUG", help="review slug (default: the first)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_registry_links)
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -34,7 +39,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"new {report['new']}, updated {report['updated']}, unchanged {report['unchanged']}, "
         f"bad {report['bad']}",
         f"  {report['found']} studies on {report['pages']} pages, {report['requests']} requests,"
-        f" screened {report['screened']}, alerts {report['alerts']};"
+        f" screened {report['screened']}, alerts {report['alerts']}, new links {report['links']};"
         f" high-water mark {report['high_water'] or 'none'}",
     ]
     for problem in report["problems"]:
@@ -86,4 +91,31 @@ def cmd_registry_sweep(args: argparse.Namespace, settings: Settings) -> int:
         runtime.close()
     if args.json:
         print(json.dumps(reports, indent=2))
+    return 0
+
+
+def cmd_registry_links(args: argparse.Namespace, settings: Settings) -> int:
+    from services.db.engine import session_scope
+    from services.pipeline.store import ensure_review
+    from services.registry.links import list_links
+    from services.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        with session_scope(runtime.sessions) as session:
+            review = ensure_review(session=session, protocol=runtime.protocol(args.review))
+            assert review.id is not None
+            links = list_links(session=session, review_id=review.id)
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps([link.__dict__ for link in links], indent=2))
+        return 0
+    if not links:
+        print("no registration is cited by a record of this review")
+    for link in links:
+        print(
+            f"{link.nct_id} (record {link.registration_id}) cited by record {link.record_id} "
+            f"{link.record_key}: {link.record_title[:70]}"
+        )
     return 0

@@ -5,7 +5,8 @@ The registrations go through the same store path as imports and PubMed records
 registration seen again unchanged is ``unchanged`` and one that changed status or gained
 results is ``updated``, a new version kept beside the old. Changed records are screened
 with the review's screener, batch by batch, like imported ones, and a new or revised
-registration the machine finds eligible raises the living loop's alert once.
+registration the machine finds eligible raises the living loop's alert once. At the end
+the review's registrations are linked to its records that cite their NCT id (``links``).
 
 The sweep is incremental: it starts from the high-water mark of the review's last
 succeeded sweep *of the same query* (the newest ``LastUpdatePostDate`` it stored) and
@@ -35,6 +36,7 @@ from services.pipeline.store import ensure_review, store_records
 from services.protocols import ClinicalTrialsSpec, Protocol
 from services.records import Record
 from services.registry.client import ClinicalTrialsClient, StudiesQuery
+from services.registry.links import link_registrations
 from services.registry.parse import parse_studies
 from services.reviewing.status import record_status
 
@@ -58,6 +60,7 @@ class RegistryReport:
     high_water: date | None
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, str]] = field(default_factory=list)
+    links: int = 0  # new links from registrations to records citing their NCT id
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class RegistryReport:
             "since": self.since.isoformat() if self.since else None,
             "high_water": self.high_water.isoformat() if self.high_water else None,
             **{name: self.counts.get(name, 0) for name in COUNTS},
+            "links": self.links,
             "problems": self.problems,
         }
 
@@ -180,6 +184,7 @@ def sweep_registry(
             run.error = f"{exc.__class__.__name__}: {exc}"
             session.commit()
             raise
+        links = link_registrations(session=session, review_id=review.id)
         tally.counts["requests"] = client.requests_made - requests_before
         _save(run, tally, state="succeeded")
         run.high_water = tally.high
@@ -191,6 +196,7 @@ def sweep_registry(
             high_water=tally.high,
             counts=tally.counts,
             problems=tally.problems,
+            links=links,
         )
 
 

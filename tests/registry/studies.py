@@ -116,3 +116,27 @@ def study(
 def nct(number: int) -> str:
     """A fictional NCT id (the 099 prefix keeps them apart from any in the tests' data)."""
     return f"NCT099{number:05d}"
+
+
+def broken(change: str) -> Any:
+    """A study with one thing wrong, named by ``change``; the parser must name it."""
+    data: Any = study(nct(9))
+    protocol = data["protocolSection"]
+    if change == "not an object":
+        return ["NCT09900009"]
+    if change == "no protocolSection":
+        del data["protocolSection"]
+    elif change == "bad id":
+        protocol["identificationModule"]["nctId"] = "NCT-12"
+    elif change == "no title":
+        del protocol["identificationModule"]["briefTitle"]
+        del protocol["identificationModule"]["officialTitle"]
+    elif change == "conditions":
+        protocol["conditionsModule"]["conditions"] = "Low Mood"
+    elif change == "interventions":
+        protocol["armsInterventionsModule"]["interventions"] = [{"name": "x"}, "Drug: x"]
+    elif change == "module":
+        protocol["designModule"] = ["INTERVENTIONAL"]
+    elif change == "results":
+        data["hasResults"] = "no"
+    return data

@@ -22,7 +22,7 @@ from services.registry.parse import (
     parse_study,
 )
 from services.settings import FLAGSHIP_PROTOCOL
-from tests.registry.studies import nct, study
+from tests.registry.studies import broken, nct, study
 
 
 def test_a_registration_becomes_a_record_keyed_by_its_nct_id() -> None:
@@ -88,29 +88,6 @@ def test_only_a_brief_or_an_official_title_is_enough() -> None:
     assert sparse.record.year == 2024  # no start date: the year it was first posted
 
 
-def _broken(change: str) -> Any:
-    data: Any = study(nct(9))
-    protocol = data["protocolSection"]
-    if change == "not an object":
-        return ["NCT09900009"]
-    if change == "no protocolSection":
-        del data["protocolSection"]
-    elif change == "bad id":
-        protocol["identificationModule"]["nctId"] = "NCT-12"
-    elif change == "no title":
-        del protocol["identificationModule"]["briefTitle"]
-        del protocol["identificationModule"]["officialTitle"]
-    elif change == "conditions":
-        protocol["conditionsModule"]["conditions"] = "Low Mood"
-    elif change == "interventions":
-        protocol["armsInterventionsModule"]["interventions"] = [{"name": "x"}, "Drug: x"]
-    elif change == "module":
-        protocol["designModule"] = ["INTERVENTIONAL"]
-    elif change == "results":
-        data["hasResults"] = "no"
-    return data
-
-
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
@@ -126,15 +103,15 @@ def _broken(change: str) -> Any:
 )
 def test_a_malformed_study_names_its_problem(change: str, problem: str) -> None:
     with pytest.raises(StudyError) as err:
-        parse_study(_broken(change))
+        parse_study(broken(change))
     assert str(err.value).startswith(problem)
 
 
 def test_a_bad_study_is_reported_and_the_page_goes_on() -> None:
     good = study(nct(1))
-    broken = _broken("conditions")
-    nameless = _broken("bad id")
-    results = list(parse_studies([good, broken, nameless, copy.deepcopy(good)], where="page 2"))
+    faulty = broken("conditions")
+    nameless = broken("bad id")
+    results = list(parse_studies([good, faulty, nameless, copy.deepcopy(good)], where="page 2"))
     assert [type(r) for r in results] == [ParsedStudy, Bad, Bad, ParsedStudy]
     bad, anonymous = results[1], results[2]
     assert isinstance(bad, Bad) and isinstance(anonymous, Bad)

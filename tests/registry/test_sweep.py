@@ -4,7 +4,6 @@ paging, the incremental second sweep, 429 and 503, bad studies, revisions, the C
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,76 +15,14 @@ from services.cli import main
 from services.db.alerts import Alert
 from services.db.models import Record, RecordVersion, ReviewRecord, Screening
 from services.db.registry import RegistrySweep
-from services.pipeline.screen import build_screener
-from services.registry.client import ClinicalTrialsClient, RegistryError
-from services.registry.sweep import RegistryNotConfigured, RegistryReport, sweep_registry
-from services.runtime import Runtime, build_runtime
-from services.settings import Settings, get_settings
+from services.registry.client import RegistryError
+from services.registry.sweep import RegistryNotConfigured
+from services.runtime import Runtime
+from services.settings import get_settings
+from tests.registry.conftest import NO_TABLE, PROTOCOL
+from tests.registry.helpers import counts, sweep
 from tests.registry.server import FakeRegistry
-from tests.registry.studies import nct, study
-from tests.registry.test_parse import _broken
-
-PROTOCOL = """slug = "registry"
-title = "Registry test"
-query = "psilocybin"
-
-[[criteria]]
-name = "psilocybin"
-kind = "substance"
-substance = "psilocybin"
-terms = ["psilocybin"]
-
-[clinicaltrials]
-intervention = "psilocybin"
-term = "microdose OR microdosing"
-page_size = 3
-"""
-NO_TABLE = 'slug = "plain"\ntitle = "No registry"\nquery = "psilocybin"\n'
-
-
-@pytest.fixture
-def registry() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as fake:
-        yield fake
-
-
-@pytest.fixture
-def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    (tmp_path / "registry.toml").write_text(PROTOCOL)
-    (tmp_path / "plain.toml").write_text(NO_TABLE)
-    settings = Settings(  # type: ignore[call-arg]
-        database_url=database_url,
-        protocols=[tmp_path / "registry.toml", tmp_path / "plain.toml"],
-    )
-    runtime = build_runtime(settings)
-    yield runtime
-    runtime.close()
-
-
-def sweep(
-    runtime: Runtime,
-    fake: FakeRegistry,
-    waits: list[float] | None = None,
-    *,
-    slug: str = "registry",
-) -> RegistryReport:
-    protocol = runtime.protocol(slug)
-    settings = Settings(  # type: ignore[call-arg]
-        clinicaltrials_url=fake.base_url, http_backoff=0.01, http_retries=3, http_timeout=5.0
-    )
-    pauses = waits if waits is not None else []
-    with ClinicalTrialsClient(settings, sleep=pauses.append, rng=random.Random(3)) as client:
-        return sweep_registry(
-            sessions=runtime.sessions,
-            protocol=protocol,
-            client=client,
-            screener=build_screener(protocol),
-        )
-
-
-def counts(report: RegistryReport) -> tuple[int, ...]:
-    c = report.counts
-    return c["new"], c["updated"], c["unchanged"], c["bad"]
+from tests.registry.studies import broken, nct, study
 
 
 def test_first_sweep_pages_through_three_pages_and_screens(
@@ -178,7 +115,7 @@ def test_a_malformed_study_is_reported_and_the_rest_stored(
     runtime: Runtime, registry: FakeRegistry
 ) -> None:
     registry.replace(
-        [study(nct(1)), _broken("conditions"), _broken("bad id"), study(nct(2)), "not a study"]
+        [study(nct(1)), broken("conditions"), broken("bad id"), study(nct(2)), "not a study"]
     )
     report = sweep(runtime, registry)
     assert counts(report) == (2, 0, 0, 3)
@@ -261,7 +198,7 @@ def cli_env(
 def test_cli_registry_sweep_prints_counts(
     cli_env: Path, registry: FakeRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    registry.replace([study(nct(1)), study(nct(2)), _broken("results")])
+    registry.replace([study(nct(1)), study(nct(2)), broken("results")])
     assert main(["registry", "sweep"]) == 0
     out = capsys.readouterr().out
     assert "review plain: no [clinicaltrials] table, no registry sweep" in out
