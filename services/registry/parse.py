@@ -50,6 +50,11 @@ def is_registration(key: str) -> bool:
     return bool(NCT_ID.match(key))
 
 
+def registration_url(nct_id: str) -> str:
+    """The registration's public page on ClinicalTrials.gov."""
+    return f"https://clinicaltrials.gov/study/{nct_id}"
+
+
 def parse_studies(studies: Iterable[Any], *, where: str = "page") -> Iterator[ParsedStudy | Bad]:
     """Each study parsed, or ``Bad`` with its NCT id (else its place) and the problem.
 
