@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ncbi_tool: str = "livescreen"
     # ClinicalTrials.gov v2 API (registry sweeps); tests point it at a local server.
     clinicaltrials_url: str = CLINICALTRIALS_URL
+    # The registry allows about 50 requests a minute from one address; paced below that.
+    clinicaltrials_requests_per_minute: float = Field(default=45.0, gt=0)
     esearch_limit: int = Field(default=9999, ge=1)
     efetch_batch_size: int = Field(default=1000, ge=1, le=10000)  # README: Benchmarks
     http_timeout: float = Field(default=60.0, gt=0)

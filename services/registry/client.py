@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import requests
 
 from services.pubmed.client import MAX_BACKOFF_SECONDS, _retry_after_seconds
+from services.pubmed.ratelimit import LocalRateLimiter, RateLimiter
 from services.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,10 @@ class ClinicalTrialsClient:
     """Pages of ``/studies`` with a timeout on every request and retries for 429 and 5xx.
 
     Collaborators come in as arguments so tests and workers decide them: ``session`` (a
-    ``requests.Session``; one is created and owned when not given), ``sleep`` (backoff
-    waits) and ``rng`` (jitter). ``requests_made`` counts every request sent, retries too.
+    ``requests.Session``; one is created and owned when not given), ``limiter`` (pacing;
+    by default the settings' requests per minute, as the registry limits each address),
+    ``sleep`` (backoff waits) and ``rng`` (jitter). ``requests_made`` counts every request
+    sent, retries too; each one waits for the limiter first.
     """
 
     def __init__(
@@ -114,10 +117,16 @@ class ClinicalTrialsClient:
         settings: Settings,
         *,
         session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
+        self.limiter: RateLimiter = (
+            limiter
+            if limiter is not None
+            else LocalRateLimiter(settings.clinicaltrials_requests_per_minute / 60.0)
+        )
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
         self._sleep = sleep
@@ -210,6 +219,7 @@ class ClinicalTrialsClient:
 
     def _attempt(self, url: str, params: dict[str, str], shown: str) -> StudyPage:
         """One HTTP request and its classification: a page, _Transient or RegistryError."""
+        self.limiter.acquire()
         self.requests_made += 1
         try:
             response = self.session.get(url, params=params, timeout=self.settings.http_timeout)

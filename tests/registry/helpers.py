@@ -21,7 +21,11 @@ def sweep(
 ) -> RegistryReport:
     protocol = runtime.protocol(slug)
     settings = Settings(  # type: ignore[call-arg]
-        clinicaltrials_url=fake.base_url, http_backoff=0.01, http_retries=3, http_timeout=5.0
+        clinicaltrials_url=fake.base_url,
+        clinicaltrials_requests_per_minute=60_000,
+        http_backoff=0.01,
+        http_retries=3,
+        http_timeout=5.0,
     )
     pauses = waits if waits is not None else []
     with ClinicalTrialsClient(settings, sleep=pauses.append, rng=random.Random(3)) as client:

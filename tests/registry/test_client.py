@@ -28,7 +28,13 @@ def registry() -> Iterator[FakeRegistry]:
 
 
 def client_for(fake: FakeRegistry, waits: list[float], **settings: float) -> ClinicalTrialsClient:
-    values = {"http_backoff": 0.01, "http_retries": 3, "http_timeout": 5.0, **settings}
+    values = {
+        "http_backoff": 0.01,
+        "http_retries": 3,
+        "http_timeout": 5.0,
+        "clinicaltrials_requests_per_minute": 60_000.0,
+        **settings,
+    }
     return ClinicalTrialsClient(
         Settings(clinicaltrials_url=fake.base_url, **values),  # type: ignore[arg-type]
         sleep=waits.append,
@@ -133,6 +139,7 @@ def test_timeout_is_on_every_request_and_retried() -> None:
             http_timeout=0.2,
             http_retries=1,
             http_backoff=0.0,
+            clinicaltrials_requests_per_minute=60_000,
         )
         waits: list[float] = []
         with ClinicalTrialsClient(settings, sleep=waits.append) as client:
@@ -149,3 +156,28 @@ def test_timeout_is_on_every_request_and_retried() -> None:
 def test_a_query_without_any_search_area_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one of term, intervention, condition"):
         StudiesQuery(term="  ").params()
+
+
+class CountingLimiter:
+    def __init__(self) -> None:
+        self.granted = 0
+
+    def acquire(self) -> None:
+        self.granted += 1
+
+
+def test_every_request_retries_too_waits_for_the_limiter(registry: FakeRegistry) -> None:
+    registry.replace([study(nct(i)) for i in range(4)])
+    registry.fail_next(503)
+    limiter = CountingLimiter()
+    settings = Settings(clinicaltrials_url=registry.base_url, http_backoff=0.0)  # type: ignore[call-arg]
+    with ClinicalTrialsClient(settings, limiter=limiter, sleep=lambda _: None) as client:
+        list(client.pages(QUERY, page_size=2))
+    assert client.requests_made == 3 and limiter.granted == 3
+
+
+def test_the_default_pace_is_the_settings_requests_per_minute() -> None:
+    settings = Settings(clinicaltrials_requests_per_minute=30)  # type: ignore[call-arg]
+    with ClinicalTrialsClient(settings) as client:
+        assert client.limiter.rate_per_second == 0.5  # type: ignore[attr-defined]
+    assert Settings().clinicaltrials_requests_per_minute < 50  # under the registry's limit

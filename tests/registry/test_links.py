@@ -113,6 +113,7 @@ def cli_env(
     )
     monkeypatch.setenv("LIVESCREEN_PROTOCOLS", str(tmp_path / "registry.toml"))
     monkeypatch.setenv("LIVESCREEN_CLINICALTRIALS_URL", registry.base_url)
+    monkeypatch.setenv("LIVESCREEN_CLINICALTRIALS_REQUESTS_PER_MINUTE", "60000")
     get_settings.cache_clear()
     return tmp_path
 

@@ -190,6 +190,7 @@ def cli_env(
         "LIVESCREEN_PROTOCOLS", f"{tmp_path / 'registry.toml'},{tmp_path / 'plain.toml'}"
     )
     monkeypatch.setenv("LIVESCREEN_CLINICALTRIALS_URL", registry.base_url)
+    monkeypatch.setenv("LIVESCREEN_CLINICALTRIALS_REQUESTS_PER_MINUTE", "60000")
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
