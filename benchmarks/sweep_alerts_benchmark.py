@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -39,7 +39,9 @@ BASE_PMID = 44_000_000
 
 
 def trial(i: int) -> object:
-    return eligible_trial(BASE_PMID + i, edat=date(2026, 3, 1))
+    """Spread over days, 1,000 a day: one day's window holds at most E-utilities' retrieval
+    cap of 9,999 records (10,000 on one day would be a sweep that cannot complete)."""
+    return eligible_trial(BASE_PMID + i, edat=date(2026, 3, 1) + timedelta(days=i // 1000))
 
 
 def peak_mb(pid: int) -> float:
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--worker-log", type=Path, help="write the worker's INFO log here")
     args = parser.parse_args(argv)
     with postgres_schema() as url:
         records = [trial(i) for i in range(args.records)]
@@ -78,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
                 "LIVESCREEN_PROTOCOLS": str(FLAGSHIP_PROTOCOL),
                 **{f"LIVESCREEN_{k.upper()}": str(v) for k, v in values.items()},
             }
+            log = args.worker_log.open("wb") if args.worker_log else subprocess.DEVNULL
             worker = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "worker", "--pool=solo",
-                 "--loglevel=WARNING"],
-                env=env, cwd=Path(__file__).resolve().parents[1],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 f"--loglevel={'INFO' if args.worker_log else 'WARNING'}"],
+                env=env, cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=log,
             )  # fmt: skip
             from workers.celery_app import create_celery
 

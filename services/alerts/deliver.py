@@ -1,22 +1,19 @@
 """Delivering the outbox: due deliveries are leased, sent through their channel, and settled.
 
-A delivery is taken with a conditional UPDATE (``pending`` and due, or ``sending`` with
-a lapsed lease), committed before anything is sent, so two workers never send the
-same delivery at once, and a worker killed mid-send leaves a lease that lapses and
-the delivery is sent again with the same ``X-Livescreen-Delivery`` key (a receiver
-that has seen the key drops the repeat). An e-mail subscription's due deliveries go
-out as one digest. Each attempt's outcome (delivered, retry at a time, failed) is
-stored with its reason, so failures are visible.
+Leases (``services.alerts.lease``) make each delivery sent by one worker at a time; a
+worker killed mid-send leaves a lease that lapses, and the delivery is sent again with
+the same ``X-Livescreen-Delivery`` key (a receiver that has seen the key drops the
+repeat). An e-mail subscription's due deliveries go out as one digest, and its empty
+digests (``services.alerts.digests``) in the same pass.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,10 +21,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
 
 from classifiers.types import CriterionResult, Evidence
-from services.alerts.email import DigestContext, DigestOptions, deliver_digest
-from services.alerts.outcome import Attempt, Outcome
+from services.alerts.digests import send_empty_digests, send_subscription_digest
+from services.alerts.lease import attempt_of, due_clause, lease_of, settle, settle_many, take
+from services.alerts.outcome import DeliveryReport
 from services.alerts.payload import AlertPayload, link_base, record_url
-from services.alerts.smtp_url import parse_smtp_url
 from services.alerts.webhook import deliver_webhook
 from services.db.alerts import Alert, Delivery, Subscription
 from services.db.dialect import aware
@@ -36,22 +33,6 @@ from services.records import Record as ParsedRecord
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass did, by outcome."""
-
-    delivered: int = 0
-    retry: int = 0
-    failed: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, outcome: Outcome, count: int = 1) -> None:
-        setattr(self, outcome.status, getattr(self, outcome.status) + count)
-        if outcome.status in ("retry", "failed") and outcome.reason:
-            self.errors.append(outcome.reason)
 
 
 def criterion_from_json(data: dict[str, Any]) -> CriterionResult:
@@ -86,44 +67,6 @@ def payload_of(alert: Alert, record: Record, review: Review, base_url: str) -> A
     )
 
 
-def _take(session: Session, ids: list[int], now: datetime, lease: timedelta) -> list[int]:
-    """Lease the deliveries among ``ids`` that are still due; the ones this worker now owns.
-
-    The lease (``Settings.delivery_lease_seconds``) outlasts a send, whose every request is
-    cut at ``alerts_timeout``, so a lapsed lease means the sender died."""
-    due = sa.or_(
-        sa.and_(col(Delivery.state) == "pending", col(Delivery.next_attempt_at) <= now),
-        sa.and_(col(Delivery.state) == "sending", col(Delivery.lease_until) < now),
-    )
-    taken = session.execute(
-        sa.update(Delivery)
-        .where(col(Delivery.id).in_(ids), due)
-        .values(state="sending", lease_until=now + lease)
-        .returning(col(Delivery.id))
-    ).scalars()
-    return list(taken)
-
-
-def _lease(settings: Settings) -> timedelta:
-    return timedelta(seconds=settings.delivery_lease_seconds)
-
-
-def _settle(session: Session, delivery: Delivery, outcome: Outcome, now: datetime) -> None:
-    delivery.attempts += 1
-    delivery.first_attempt_at = delivery.first_attempt_at or now
-    delivery.lease_until = None
-    delivery.last_error = "" if outcome.status == "delivered" else outcome.reason
-    if outcome.status in ("delivered", "skipped"):
-        delivery.state = "delivered"
-        delivery.delivered_at = now
-    elif outcome.status == "retry":
-        delivery.state = "pending"
-        delivery.next_attempt_at = outcome.next_attempt_at or now
-    else:
-        delivery.state = "failed"
-    session.add(delivery)
-
-
 def deliver_due(
     *,
     sessions: sessionmaker[Session],
@@ -134,42 +77,40 @@ def deliver_due(
     limit: int = 500,
 ) -> DeliveryReport:
     """Send every due delivery (of one review, or all); one failing receiver never stops the
-    rest. Safe to run in several workers at once and to run again after a crash."""
+    rest. Safe to run in several workers at once and to run again after a crash.
+
+    Webhooks go one request per delivery, at most ``limit`` per pass; an e-mail
+    subscription's due deliveries all go in one digest, however many a sweep raised."""
     rng = rng or random.Random()
     report = DeliveryReport()
     with sessions() as session:
-        moment = now()
-        stmt = (
-            sa.select(col(Delivery.id), col(Subscription.channel), col(Subscription.id))
+        due = (
+            sa.select(col(Delivery.id), col(Subscription.id))
             .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
-            .where(
-                sa.or_(
-                    sa.and_(
-                        col(Delivery.state) == "pending", col(Delivery.next_attempt_at) <= moment
-                    ),
-                    sa.and_(col(Delivery.state) == "sending", col(Delivery.lease_until) < moment),
-                )
-            )
-            .order_by(col(Delivery.id))
-            .limit(limit)
+            .where(due_clause(Delivery, now()))
         )
         if review_id is not None:
-            stmt = stmt.where(col(Subscription.review_id) == review_id)
-        by_subscription: dict[int, list[int]] = defaultdict(list)
-        channels: dict[int, str] = {}
-        for delivery_id, channel, subscription_id in session.execute(stmt).all():
-            by_subscription[subscription_id].append(delivery_id)
-            channels[subscription_id] = channel
-    for subscription_id, ids in by_subscription.items():
+            due = due.where(col(Subscription.review_id) == review_id)
+        hooks = session.execute(
+            due.where(col(Subscription.channel) != "email").order_by(col(Delivery.id)).limit(limit)
+        ).all()
+        mailed = session.execute(
+            sa.select(due.where(col(Subscription.channel) == "email").subquery().c[1]).distinct()
+        ).scalars()
+        work: list[tuple[int, int | None]] = [(sid, None) for sid in sorted(mailed)]
+        work += [(sid, delivery_id) for delivery_id, sid in hooks]
+    for subscription_id, delivery_id in work:
         try:
-            if channels[subscription_id] == "email":
-                _send_digest(sessions, settings, subscription_id, ids, now, rng, report)
+            if delivery_id is None:
+                _send_digest(sessions, settings, subscription_id, now, rng, report)
             else:
-                for delivery_id in ids:
-                    _send_webhook(sessions, settings, delivery_id, now, rng, report)
+                _send_webhook(sessions, settings, delivery_id, now, rng, report)
         except Exception as exc:  # a bug or a lost database: the next pass tries again
             log.exception("delivering to subscription %s failed", subscription_id)
             report.errors.append(f"subscription {subscription_id}: {exc}")
+    send_empty_digests(
+        sessions=sessions, settings=settings, review_id=review_id, now=now, rng=rng, report=report
+    )
     return report
 
 
@@ -190,11 +131,6 @@ def _rows(
     ]
 
 
-def _attempt(delivery: Delivery, moment: datetime) -> Attempt:
-    first = aware(delivery.first_attempt_at) if delivery.first_attempt_at else moment
-    return Attempt(delivery.attempts + 1, first, moment)
-
-
 def _send_webhook(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -204,7 +140,7 @@ def _send_webhook(
     report: DeliveryReport,
 ) -> None:
     with sessions() as session:
-        if not _take(session, [delivery_id], now(), _lease(settings)):
+        if not take(session, Delivery, [delivery_id], now(), lease_of(settings)):
             return  # another worker has it, or it is done
         session.commit()
         ((delivery, alert, record, review, subscription),) = _rows(session, [delivery_id])
@@ -215,12 +151,12 @@ def _send_webhook(
             url=subscription.target,
             secret=subscription.secret,
             delivery_id=f"{alert.id}-{subscription.id}",
-            attempt=_attempt(delivery, moment),
+            attempt=attempt_of(delivery, moment),
             timeout=settings.alerts_timeout,
             allow_private=settings.alerts_allow_private,
             rng=rng,
         )
-        _settle(session, delivery, outcome, now())
+        settle(session, delivery, outcome, now())
         session.commit()
     report.add(outcome)
 
@@ -229,49 +165,55 @@ def _send_digest(
     sessions: sessionmaker[Session],
     settings: Settings,
     subscription_id: int,
-    delivery_ids: list[int],
     now: Callable[[], datetime],
     rng: random.Random,
     report: DeliveryReport,
 ) -> None:
+    """One digest of every due delivery of the subscription; only the records it shows
+    (``max_records``, most likely includes first) are loaded."""
     with sessions() as session:
-        taken = _take(session, delivery_ids, now(), _lease(settings))
+        moment = now()
+        due = session.execute(
+            sa.select(col(Delivery.id)).where(
+                col(Delivery.subscription_id) == subscription_id, due_clause(Delivery, moment)
+            )
+        ).scalars()
+        taken = take(session, Delivery, list(due), moment, lease_of(settings))
         session.commit()
         if not taken:
             return
-        rows = _rows(session, taken)
-        subscription, review = rows[0][4], rows[0][3]
-        base = link_base(settings)
+        subscription = session.get(Subscription, subscription_id)
+        assert subscription is not None
+        shown = _first_by_p_include(session, taken, subscription.max_records)
+        rows = _rows(session, shown)
+        review, first = rows[0][3], rows[0][0]
         moment = now()
-        smtp_url = settings.smtp_url.get_secret_value()
-        if not smtp_url:
-            outcome = Outcome(
-                "retry",
-                "no SMTP server configured (LIVESCREEN_SMTP_URL)",
-                moment + timedelta(hours=1),
-            )
-        else:
-            outcome = deliver_digest(
-                [payload_of(a, r, v, base) for _, a, r, v, _ in rows],
-                ctx=DigestContext(
-                    review_slug=review.slug,
-                    review_title=review.title,
-                    sweep_label=f"{len(rows)} new alert(s), {moment:%Y-%m-%d %H:%M} UTC",
-                    review_url=f"{base}/reviews/{review.slug}",
-                    sender=settings.smtp_from,
-                    recipient=subscription.target,
-                    sent_at=moment,
-                    delivery_id=f"digest-{subscription.id}-{min(taken)}",
-                ),
-                options=DigestOptions(
-                    max_records=subscription.max_records, send_when_empty=subscription.send_empty
-                ),
-                config=parse_smtp_url(smtp_url),
-                attempt=_attempt(rows[0][0], moment),
-                timeout=settings.alerts_timeout,
-                rng=rng,
-            )
-        for delivery, *_ in rows:
-            _settle(session, delivery, outcome, now())
+        outcome = send_subscription_digest(
+            [payload_of(a, r, v, link_base(settings)) for _, a, r, v, _ in rows],
+            settings=settings,
+            subscription=subscription,
+            review=review,
+            label=f"{len(taken)} new alert(s), {moment:%Y-%m-%d %H:%M} UTC",
+            delivery_id=f"digest-{subscription.id}-{min(taken)}",
+            attempt=attempt_of(first, moment),
+            rng=rng,
+            total=len(taken),
+        )
+        settle_many(session, Delivery, taken, outcome, now())
         session.commit()
-    report.add(outcome, len(rows))
+    report.add(outcome, len(taken))
+
+
+def _first_by_p_include(session: Session, delivery_ids: list[int], count: int) -> list[int]:
+    """The deliveries a digest shows, in ``payload.rank``'s order (most likely include
+    first, unknown ``p_include`` last, then PMID), read without loading the records."""
+    keyed: list[tuple[bool, float, str, str, int]] = []
+    for start in range(0, len(delivery_ids), 1000):
+        for delivery_id, alert_id, p_include, pmid in session.execute(
+            sa.select(col(Delivery.id), col(Alert.id), col(Alert.p_include), col(Record.pmid))
+            .join(Alert, col(Alert.id) == col(Delivery.alert_id))
+            .join(Record, col(Record.id) == col(Alert.record_id))
+            .where(col(Delivery.id).in_(delivery_ids[start : start + 1000]))
+        ).all():
+            keyed.append((p_include is None, -(p_include or 0.0), pmid, str(alert_id), delivery_id))
+    return [key[-1] for key in heapq.nsmallest(count, keyed)]

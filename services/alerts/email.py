@@ -55,6 +55,9 @@ class DigestContext:
     recipient: str
     sent_at: datetime
     delivery_id: str = ""  # the outbox's key: the same digest keeps the same Message-ID
+    # How many alerts the digest holds when only its first (shown) ones are passed in,
+    # so a sweep of 10,000 alerts does not load 10,000 records to mail 50 of them.
+    total: int | None = None
 
 
 def check_address(address: str, what: str) -> str:
@@ -149,7 +152,7 @@ def build_digest(
         return None
     ranked = rank(list(alerts))
     shown = ranked[: options.max_records]
-    count = len(ranked)
+    count = max(len(ranked), ctx.total or 0)
     message = EmailMessage()
     subject_count = "no new alerts" if count == 0 else f"{count} new alert{'s' * (count != 1)}"
     message["Subject"] = f"[livescreen] {ctx.review_title}: {subject_count}"

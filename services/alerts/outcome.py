@@ -11,7 +11,7 @@ first one.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -116,3 +116,19 @@ def retry_or_give_up(
             f"gave up after {attempts} attempts over {hours:g} hours; last error: {reason}",
         )
     return Outcome("retry", reason, next_at)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass did, by outcome."""
+
+    delivered: int = 0
+    retry: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome, count: int = 1) -> None:
+        setattr(self, outcome.status, getattr(self, outcome.status) + count)
+        if outcome.status in ("retry", "failed") and outcome.reason:
+            self.errors.append(outcome.reason)

@@ -96,3 +96,31 @@ class Delivery(SQLModel, table=True):
     last_error: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     delivered_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp()
+
+
+class EmptyDigest(SQLModel, table=True):
+    """The "nothing new" digest of one sweep to one e-mail subscription that asks for them.
+
+    A sweep with no alerts writes no deliveries, so a subscription's "send even when
+    nothing is new" needs a row of its own: unique per (subscription, sweep), with the
+    same state, lease and attempts as a :class:`Delivery`, so it is sent once, retried
+    while the SMTP server is away, and visible when it fails.
+    """
+
+    __tablename__ = "empty_digests"
+    __table_args__ = (
+        sa.UniqueConstraint("subscription_id", "sweep_id", name="uq_empty_digest"),
+        sa.Index("ix_empty_digests_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = cascading_key("subscriptions")
+    sweep_id: int = cascading_key("sweeps")
+    state: str = Field(default="pending", sa_column=sa.Column(sa.String(10), nullable=False))
+    attempts: int = Field(default=0)
+    first_attempt_at: datetime | None = timestamp(nullable=True)
+    next_attempt_at: datetime = timestamp()
+    lease_until: datetime | None = timestamp(nullable=True)
+    last_error: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    delivered_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()

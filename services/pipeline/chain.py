@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from services.alerts.deliver import deliver_due
+from services.alerts.digests import raise_empty_digests
 from services.alerts.events import raise_record_alerts
 from services.db.models import Review, ReviewRecord, Sweep, utcnow
 from services.db.runs import StepRun
@@ -204,8 +205,22 @@ def alerts_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
                     sweep_id=latest,
                 )
                 session.commit()
+            quiet = 0
+            if latest > (done or 0) and _succeeded(session, latest):
+                quiet = raise_empty_digests(
+                    session=session, review_id=review_id, sweep_id=latest, since_sweep_id=done or 0
+                )
+                session.commit()
         run.sweep_id, run.detail = latest, f"{raised} new alerts from {len(record_ids)} records"
+        if quiet:
+            run.detail += f"; {quiet} 'nothing new' digest(s)"
         return raised
+
+
+def _succeeded(session: Session, sweep_id: int) -> bool:
+    """Whether the sweep completed (a failed sweep is not "nothing new": it is a failure)."""
+    sweep = session.get(Sweep, sweep_id)
+    return sweep is not None and sweep.state.startswith("succeeded")
 
 
 def _included(session: Session, review_id: int, required: int) -> Callable[[int], bool]:

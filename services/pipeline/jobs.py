@@ -6,6 +6,7 @@ import logging
 from datetime import date
 
 from classifiers.screen import Screener
+from services.db.dialect import BULK_ROWS, refresh_statistics
 from services.pipeline.screen import (
     ScreenLimits,
     ScreenOutcome,
@@ -45,7 +46,7 @@ def sweep_review(
     protocol = runtime.protocol(slug)
     limiter = limiter or build_rate_limiter(runtime.settings)
     with runtime.locks.hold(slug), EutilsClient(runtime.settings, limiter=limiter) as client:
-        return run_sweep(
+        result = run_sweep(
             sessions=runtime.sessions,
             client=client,
             protocol=protocol,
@@ -58,6 +59,10 @@ def sweep_review(
             progress=progress,
             screen=SweepScreening(runtime, slug),
         )
+    if result.counts.get("new", 0) + result.counts.get("updated", 0) >= BULK_ROWS:
+        with runtime.sessions() as session:
+            refresh_statistics(session)
+    return result
 
 
 class SweepScreening:

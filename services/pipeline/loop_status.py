@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from services.db.alerts import Alert, Delivery
+from services.db.alerts import Alert, Delivery, EmptyDigest, Subscription
 from services.db.runs import STEPS, StepRun
 from services.pipeline.schedule import last_success, next_due
 from services.protocols import Protocol
@@ -46,7 +46,8 @@ def last_step_runs(*, session: Session, review_id: int) -> dict[str, dict[str, A
 
 
 def delivery_counts(*, session: Session, review_id: int) -> dict[str, Any]:
-    """Deliveries of the review's alerts by state, and the newest error of a failed one."""
+    """Deliveries of the review's alerts and its "nothing new" digests by state, and the
+    newest error of a failed delivery."""
     by_state = dict(
         session.execute(
             sa.select(col(Delivery.state), sa.func.count())
@@ -55,6 +56,13 @@ def delivery_counts(*, session: Session, review_id: int) -> dict[str, Any]:
             .group_by(col(Delivery.state))
         ).all()
     )
+    for state, count in session.execute(
+        sa.select(col(EmptyDigest.state), sa.func.count())
+        .join(Subscription, col(Subscription.id) == col(EmptyDigest.subscription_id))
+        .where(col(Subscription.review_id) == review_id)
+        .group_by(col(EmptyDigest.state))
+    ).all():
+        by_state[state] = by_state.get(state, 0) + count  # "nothing new" digests count too
     last_error = session.execute(
         sa.select(col(Delivery.last_error))
         .join(Alert, col(Alert.id) == col(Delivery.alert_id))

@@ -5,6 +5,10 @@ against the local E-utilities server and a local webhook receiver. It is killed 
 the sweep waits on efetch, or while the webhook receiver holds the delivery's request;
 a second worker is started, and the end state must be that of a run without the kill:
 every record stored once, one alert, one delivered delivery, every step succeeded.
+To be killed inside the screen and rank steps, whose work is otherwise over in
+milliseconds, the review first gets a backlog: thousands of stored, unscreened
+records (as an import without screening, or a protocol change, leaves them) and two
+human decisions, so screening takes seconds and the first ranking learns, cold.
 Short timeouts (visibility 3 s, sweep lock 2 s, delivery lease 5 s) stand in for the
 production ones so the test takes seconds, not hours.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import time
@@ -27,11 +32,15 @@ from sqlmodel import func, select
 
 from services.alerts.subscriptions import subscribe
 from services.db.alerts import Alert, Delivery
-from services.db.models import Record, Sweep
+from services.db.models import Record, ReviewRecord, Screening, Sweep
+from services.db.reviewing import Decision
 from services.db.runs import StepRun
 from services.pipeline.chain import deliver_step, review_id_of
+from services.pipeline.store import store_records
+from services.records import Record as Parsed
 from services.runtime import Runtime, build_runtime
 from services.settings import FLAGSHIP_PROTOCOL, Settings
+from services.web.accounts import create_user
 from tests.alerts.receiver import HANG, Receiver, running_receiver
 from tests.eutils_server import FakeEutils, synthetic_record
 from tests.integration.test_worker_and_beat_commands import livescreen, stop
@@ -50,14 +59,12 @@ class Deployment:
     review_id: int
     logs: Path
 
-    def send_pipeline(self) -> None:
+    def send_pipeline(self, task: str = "livescreen.pipeline") -> None:
         from workers.celery_app import create_celery
 
         app = create_celery(self.runtime.settings)
         try:
-            app.send_task(
-                "livescreen.pipeline", args=[SLUG], queue=self.env["LIVESCREEN_CELERY_QUEUE"]
-            )
+            app.send_task(task, args=[SLUG], queue=self.env["LIVESCREEN_CELERY_QUEUE"])
         finally:
             app.close()
 
@@ -75,6 +82,11 @@ class Deployment:
     def count(self, query: object) -> int:
         with self.runtime.sessions() as session:
             return int(session.exec(query).one())  # type: ignore[call-overload]
+
+    def running(self, step: str) -> bool:
+        with self.runtime.sessions() as session:
+            query = select(StepRun.id).where(StepRun.step == step, StepRun.state == "running")
+            return session.exec(query).first() is not None
 
     def succeeded_steps(self) -> set[str]:
         with self.runtime.sessions() as session:
@@ -139,8 +151,8 @@ def deployment(database_url: str, redis_server: str, tmp_path: Path) -> Iterator
             runtime.close()
 
 
-def assert_as_if_never_killed(d: Deployment) -> None:
-    assert d.count(select(func.count()).select_from(Record)) == 2
+def assert_as_if_never_killed(d: Deployment, records: int = 2) -> None:
+    assert d.count(select(func.count()).select_from(Record)) == records
     assert d.count(select(func.count()).select_from(Alert)) == 1
     assert d.count(select(func.count()).select_from(Delivery)) == 1
     assert (
@@ -221,3 +233,103 @@ def test_a_worker_killed_while_delivering_has_the_delivery_sent_once_more_with_i
             kill(first)
     assert_as_if_never_killed(d)
     assert len(d.hook.received) == 2  # at least once over HTTP, one key: receivers drop repeats
+
+
+BACKLOG = 6000
+WORDS = [
+    *("anxiety", "mood", "sleep", "cognition", "randomised", "survey", "cohort"),
+    *("creativity", "attention", "memory", "depression", "pain", "adults", "nurses"),
+    *("pilots", "students", "caffeine", "exercise", "mindfulness", "reading"),
+]
+
+
+def add_backlog(d: Deployment) -> None:
+    """Stored, unscreened records of the review (no sweep: no alerts) and two decisions."""
+    rng = random.Random(7)
+    records = [
+        Parsed(
+            pmid=str(43000000 + i),
+            title=" ".join(rng.choices(WORDS, k=8)),
+            abstract=" ".join(rng.choices(WORDS, k=60)),
+            year=2020,
+            authors=["Doe J"],
+        )
+        for i in range(BACKLOG)
+    ]
+    with d.runtime.sessions() as session:
+        for start in range(0, BACKLOG, 1000):
+            chunk = records[start : start + 1000]
+            store_records(session=session, records=chunk, review_id=d.review_id, sweep_id=None)
+        user, _ = create_user(session=session, name="ann", role="reviewer")
+        first, second = session.exec(select(Record.id).order_by(Record.id).limit(2)).all()
+        for record_id, decision in ((first, "include"), (second, "exclude")):
+            session.add(
+                Decision(
+                    review_id=d.review_id,
+                    record_id=record_id,
+                    user_id=user.id,
+                    decision=decision,
+                    reasons=[],
+                )
+            )
+        session.commit()
+
+
+def kill_inside(
+    d: Deployment, step: str, task: str = "livescreen.pipeline", steps: set[str] = STEPS
+) -> None:
+    """Send ``task``, kill its worker half a second into ``step``, let another worker finish."""
+    first = d.worker("first")
+    try:
+        d.send_pipeline(task)
+        wait_until(lambda: d.running(step), 120, f"the {step} step to start")
+        time.sleep(0.5)  # the step takes seconds on the backlog
+        kill(first)
+        assert step not in d.succeeded_steps()  # killed in the middle, not after the end
+        second = d.worker("second")
+        try:
+            wait_until(lambda: d.succeeded_steps() == steps, 180, "the work to complete")
+        finally:
+            stop(second)
+    finally:
+        if first.poll() is None:
+            kill(first)
+
+
+def screened_once(d: Deployment) -> int:
+    """How many records have a screening, asserting that none has two."""
+    with d.runtime.sessions() as session:
+        rows, records = session.exec(
+            select(func.count(), func.count(func.distinct(Screening.record_id)))
+        ).one()
+    assert rows == records
+    return int(records)
+
+
+# The backlog makes these the slow ones: they run on PostgreSQL, the Celery deployment's store.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_worker_killed_while_screening_has_the_rest_screened_once_by_another(
+    deployment: Deployment,
+) -> None:
+    """The screen task is the chain's repair step (a sweep screens what it stores): here it
+    has a backlog of its own, and is killed with part of it committed."""
+    add_backlog(deployment)
+    kill_inside(deployment, "screen", "livescreen.screen_review", {"screen"})
+    assert screened_once(deployment) == BACKLOG
+    assert not deployment.running("screen")  # the killed run is closed as abandoned
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_worker_killed_while_ranking_has_the_queue_ranked_by_another(
+    deployment: Deployment,
+) -> None:
+    add_backlog(deployment)
+    kill_inside(deployment, "rank")
+    wait_until(lambda: len(deployment.hook.received) >= 1, 30, "the webhook")
+    assert_as_if_never_killed(deployment, records=BACKLOG + 2)
+    assert len(deployment.hook.received) == 1
+    assert screened_once(deployment) == BACKLOG + 2
+    with deployment.runtime.sessions() as session:
+        versions = set(session.exec(select(ReviewRecord.ranked_by)))
+    assert len(versions) == 1 and None not in versions  # one model ordered the whole queue
+    assert versions != {"rules"}  # after a human include, the learned model does
