@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -230,7 +231,7 @@ class ClinicalTrialsClient:
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise _Transient(f"connection error: {exc.__class__.__name__}") from exc
+            raise _Transient(f"connection error: {_cause(exc)}") from exc
         with response:
             status = response.status_code
             body = response.content
@@ -247,6 +248,17 @@ class ClinicalTrialsClient:
                 text = " ".join(body[:300].decode("utf-8", "replace").split())
                 raise RegistryError(f"GET {shown}: HTTP {status}: {text or response.reason}")
             return _page_from(body)
+
+
+def _cause(exc: Exception) -> str:
+    """The root of a requests connection error in a few words (the URL is already shown):
+    ``NewConnectionError: Failed to establish a new connection: [Errno 111] ...``."""
+    text = str(exc)
+    found = re.search(r"Caused by (\w+)\(", text)
+    if not found:
+        return f"{exc.__class__.__name__}: {text[:200]}"
+    detail = text.rsplit("): ", 1)[-1]
+    return f"{found.group(1)}: {detail.rstrip(chr(34) + chr(39) + ')')[:200]}"
 
 
 def _page_from(body: bytes) -> StudyPage:

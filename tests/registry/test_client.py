@@ -181,3 +181,24 @@ def test_the_default_pace_is_the_settings_requests_per_minute() -> None:
     with ClinicalTrialsClient(settings) as client:
         assert client.limiter.rate_per_second == 0.5  # type: ignore[attr-defined]
     assert Settings().clinicaltrials_requests_per_minute < 50  # under the registry's limit
+
+
+def test_a_refused_connection_is_retried_then_named() -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(  # type: ignore[call-arg]
+        clinicaltrials_url=f"http://127.0.0.1:{port}/api/v2/",
+        http_retries=1,
+        http_backoff=0.0,
+        clinicaltrials_requests_per_minute=60_000,
+    )
+    client = ClinicalTrialsClient(settings, sleep=lambda _: None)
+    with client, pytest.raises(RegistryError) as err:
+        client.page(QUERY)
+    message = str(err.value)
+    assert message.startswith(f"GET http://127.0.0.1:{port}/api/v2/studies?")
+    assert "after 2 attempts; last: connection error: NewConnectionError:" in message
+    assert "Connection refused" in message
