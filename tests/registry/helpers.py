@@ -18,6 +18,7 @@ def sweep(
     waits: list[float] | None = None,
     *,
     slug: str = "registry",
+    full: bool = False,
 ) -> RegistryReport:
     protocol = runtime.protocol(slug)
     settings = Settings(  # type: ignore[call-arg]
@@ -34,6 +35,7 @@ def sweep(
             protocol=protocol,
             client=client,
             screener=build_screener(protocol),
+            full=full,
         )
 
 

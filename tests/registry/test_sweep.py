@@ -168,6 +168,15 @@ def test_a_changed_query_starts_again_from_nothing(
     assert counts(report) == (0, 0, 1, 0)
 
 
+def test_a_full_sweep_asks_for_everything_again(runtime: Runtime, registry: FakeRegistry) -> None:
+    registry.replace([study(nct(1), last_update="2026-10-01"), study(nct(2))])
+    sweep(runtime, registry)
+    registry.requests.clear()
+    report = sweep(runtime, registry, full=True)
+    assert "filter.advanced" not in registry.requests[0] and report.since is None
+    assert counts(report) == (0, 0, 2, 0) and report.high_water == date(2026, 11, 2)
+
+
 def test_a_review_without_a_table_has_no_registry_sweep(
     runtime: Runtime, registry: FakeRegistry
 ) -> None:
@@ -213,3 +222,8 @@ def test_cli_registry_sweep_prints_counts(
     err = capsys.readouterr().err
     assert err.startswith("livescreen registry sweep: error: review 'plain': protocol file")
     assert err.count("\n") == 1
+    registry.fail_next(400)
+    assert main(["registry", "sweep", "--review", "registry"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"livescreen registry sweep: error: GET {registry.base_url}studies?")
+    assert err.endswith("HTTP 400: Service answered 400\n") and err.count("\n") == 1
