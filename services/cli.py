@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     from services.reports import commands as report_commands
 
     report_commands.register(sub)
+    from services.registry import commands as registry_commands
+
+    registry_commands.register(sub)
     return parser
 
 

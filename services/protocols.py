@@ -23,6 +23,7 @@ from pydantic import (
     StrictBool,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from classifiers.criteria import CriterionConfigError, build_criterion
@@ -45,6 +46,28 @@ class CriterionSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ClinicalTrialsSpec(BaseModel):
+    """The ``[clinicaltrials]`` table: the review's own ClinicalTrials.gov v2 query.
+
+    The registry does not speak PubMed's query language, so it gets its own search; each
+    field is one of the API's search areas (Essie syntax: ``OR``, ``AND``, quotes) and
+    the areas given are combined with AND. No table means the review has no registry sweep.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    term: str = ""  # query.term: titles, summary, conditions, interventions, keywords...
+    intervention: str = ""  # query.intr: intervention names, types and other names
+    condition: str = ""  # query.cond: conditions and their keywords
+    page_size: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _some_query(self) -> ClinicalTrialsSpec:
+        if not (self.term.strip() or self.intervention.strip() or self.condition.strip()):
+            raise ValueError("needs at least one of term, intervention, condition")
+        return self
+
+
 class Protocol(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +84,7 @@ class Protocol(BaseModel):
     # (verdicts, p_include, highlights) until the reviewer has decided the record.
     hide_suggestions: StrictBool = False
     criteria: list[CriterionSpec] = Field(default_factory=list)
+    clinicaltrials: ClinicalTrialsSpec | None = None
     source: str = ""
     # (the criteria config they were built from, the built criteria)
     _built: tuple[list[dict[str, Any]], tuple[Criterion, ...]] | None = PrivateAttr(default=None)

@@ -18,6 +18,7 @@ from services.alerts.smtp_url import parse_smtp_url
 BUNDLED_PROTOCOLS_DIR = Path(__file__).resolve().parent.parent / "protocols"
 FLAGSHIP_PROTOCOL = BUNDLED_PROTOCOLS_DIR / "psilocybin-microdosing.toml"
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+CLINICALTRIALS_URL = "https://clinicaltrials.gov/api/v2/"
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,10 @@ class Settings(BaseSettings):
     ncbi_api_key: str = ""
     ncbi_email: str = ""
     ncbi_tool: str = "livescreen"
+    # ClinicalTrials.gov v2 API (registry sweeps); tests point it at a local server.
+    clinicaltrials_url: str = CLINICALTRIALS_URL
+    # The registry allows about 50 requests a minute from one address; paced below that.
+    clinicaltrials_requests_per_minute: float = Field(default=45.0, gt=0)
     esearch_limit: int = Field(default=9999, ge=1)
     efetch_batch_size: int = Field(default=1000, ge=1, le=10000)  # README: Benchmarks
     http_timeout: float = Field(default=60.0, gt=0)

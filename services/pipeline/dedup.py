@@ -56,6 +56,9 @@ def review_items(session: Session, review_id: int, page: int = 5000) -> Iterator
             .join(ReviewRecord, col(ReviewRecord.record_id) == col(Record.id))
             .where(col(ReviewRecord.review_id) == review_id, col(Record.id) > last)
             .where(col(Record.deleted).is_(False))
+            # A trial registration (keyed by its NCT id) is never a duplicate of a paper,
+            # however alike the titles: it is linked to the papers citing it instead.
+            .where(col(Record.pmid).not_like("NCT%"))
             .order_by(col(Record.id))
             .limit(page)
         ).all()

@@ -2,10 +2,11 @@
 
 How the tool's data maps onto the PRISMA 2020 boxes:
 
-* **identified**, per source: PubMed (review records a sweep of this review reached) and
-  each import run by file name (its ``import_records`` in the review). ClinicalTrials.gov
-  has no record kind yet, so it is not a source here. Records with no recorded source
-  (added by hand or by an older version) are one ``other`` source, so nothing is lost.
+* **identified**, per source: PubMed (review records a sweep of this review reached),
+  ClinicalTrials.gov (registrations, keyed by their NCT id, that a registry sweep stored)
+  and each import run by file name (its ``import_records`` in the review). Records with no
+  recorded source (added by hand or by an older version) are one ``other`` source, so
+  nothing is lost.
 * **duplicates removed**: the same record reached again (by another source, or twice in
   one file: one row, counted each time above) plus the non-primary members of duplicate
   groups.
@@ -45,7 +46,8 @@ AWAITING = ("pending", "in_progress", "maybe", "conflict")
 
 @dataclass(frozen=True)
 class Source:
-    """Where records were identified: ``database`` (PubMed), ``import`` (a file), ``other``."""
+    """Where records were identified: ``database`` (PubMed), ``register`` (ClinicalTrials.gov),
+    ``import`` (a file), ``other``."""
 
     name: str
     kind: str
@@ -159,6 +161,13 @@ def sources(
         col(ReviewRecord.first_sweep_id).is_not(None), col(ReviewRecord.last_sweep_id).is_not(None)
     )
     out = [Source("PubMed", "database", _count(session, review_id, window, swept))]
+    # Trial registrations (keyed by their NCT id) come from ClinicalTrials.gov sweeps.
+    registered = sa.exists().where(
+        col(Record.id) == col(ReviewRecord.record_id), col(Record.pmid).like("NCT%")
+    )
+    registrations = _count(session, review_id, window, registered, sa.not_(swept))
+    if registrations:
+        out.append(Source("ClinicalTrials.gov", "register", registrations))
     stored = dict(
         session.execute(
             sa.select(col(ImportRecord.import_id), sa.func.count())
@@ -193,7 +202,9 @@ def sources(
         col(ImportRecord.import_id) == col(ImportRun.id),
         col(ImportRun.review_id) == review_id,
     )
-    other = _count(session, review_id, window, sa.not_(swept), sa.not_(imported))
+    other = _count(
+        session, review_id, window, sa.not_(swept), sa.not_(imported), sa.not_(registered)
+    )
     if other:
         out.append(Source("other", "other", other))
     return tuple(out)

@@ -12,6 +12,7 @@ from typing import Any
 from services.db.dialect import aware
 from services.db.models import Record, Screening
 from services.db.reviewing import Claim, Decision, Resolution, User
+from services.registry.parse import is_registration, registration_url
 from services.reviewing.status import Blinding
 from services.web.auth import has_role
 from services.web.deps import ReviewContext
@@ -99,6 +100,14 @@ def current_screening(
     return screenings[0] if screenings else None
 
 
+def source_link(key: str) -> dict[str, str]:
+    """Where the record can be read at its source, and the link's text: PubMed for a PMID,
+    ClinicalTrials.gov for a registration (its key is the NCT id)."""
+    if is_registration(key):
+        return {"url": registration_url(key), "link_text": key}
+    return {"url": f"https://pubmed.ncbi.nlm.nih.gov/{key}/", "link_text": f"PMID {key}"}
+
+
 def record_json(record: Record, *, status: str | None = None) -> dict[str, Any]:
     data = record.data or {}
     out: dict[str, Any] = {
@@ -117,7 +126,7 @@ def record_json(record: Record, *, status: str | None = None) -> dict[str, Any]:
         "version": record.version,
         "withdrawn": record.deleted,
         "retracted": record.retracted,
-        "url": f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/",
+        **source_link(record.pmid),
     }
     if status is not None:
         out["status"] = status

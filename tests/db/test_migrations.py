@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import services.db.alerts  # noqa: F401
 import services.db.imports  # noqa: F401
 import services.db.models  # noqa: F401
+import services.db.registry  # noqa: F401
 import services.db.reviewing  # noqa: F401
 import services.db.runs  # noqa: F401
 from services.db.engine import make_engine, migrate

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import services.db.alerts  # noqa: F401
 import services.db.imports  # noqa: F401
 import services.db.models  # noqa: F401  (registers the tables)
+import services.db.registry  # noqa: F401
 import services.db.reviewing  # noqa: F401
 import services.db.runs  # noqa: F401
 

@@ -1,0 +1,1 @@
+"""ClinicalTrials.gov as a second source: the v2 API client, the study parser, the sweep."""
