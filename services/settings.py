@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # one whose screening takes longer than this is recorded uncertain with the reason.
     screen_max_chars: int = Field(default=100_000, ge=1_000)
     screen_seconds_per_record: float = Field(default=5.0, gt=0)
+    # A sweep screens its records in a child process (a second core) when this is "auto"
+    # (two or more cores) or "on"; "off" screens in the sweep's own process.
+    screen_process: Literal["auto", "on", "off"] = "auto"
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:

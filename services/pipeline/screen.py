@@ -233,7 +233,6 @@ def screen_pending(
     outcome = ScreenOutcome()
     problems: list[str] = []
     last_id = 0
-    table = SQLModel.metadata.tables["screenings"]  # Core: one executemany per batch
     pending = _pending(review, protocol)
     version = protocol.version  # a hash of the criteria: once, not once per record
     if record_ids is not None:
@@ -241,49 +240,98 @@ def screen_pending(
             return outcome
         pending = pending.where(col(Record.id).in_(list(record_ids)))
     while True:
-        rows = session.execute(
-            pending.with_only_columns(
-                col(Record.id), col(Record.pmid), col(Record.content_hash), col(Record.data)
-            )
-            .where(col(Record.id) > last_id)
-            .order_by(col(Record.id))
-            .limit(batch_size)
-        ).all()
+        rows = pending_rows(session, pending, after_id=last_id, limit=batch_size)
         if not rows:
             break
         last_id = rows[-1][0]
-        now = utcnow()
-        priorities: list[dict[str, Any]] = []
-        screenings: list[dict[str, Any]] = []
-        for record_id, pmid, content_hash, stored in rows:
-            data = {name: (stored or {}).get(name) for name in EXPORT_FIELDS}
-            verdicts = screen_one(screener, data, limits=limits, clock=clock)
-            if verdicts.problem:
-                which = f"PMID {pmid}" if pmid else f"record {record_id}"
-                problems.append(f"{which}: {verdicts.problem}")
-            priorities.append({"rid": record_id, "p": verdicts.p_include})
-            screenings.append(
-                {
-                    "review_id": review.id,
-                    "record_id": record_id,
-                    "protocol_version": version,
-                    "content_hash": content_hash,
-                    "decision": verdicts.decision,
-                    "p_include": verdicts.p_include,
-                    "criteria": verdicts.criteria,
-                    "created_at": now,
-                }
-            )
-        session.execute(table.insert(), screenings)
-        set_priorities(session=session, review_id=review.id, priorities=priorities)
+        verdicts = [screen_one(screener, data, limits=limits, clock=clock) for *_, data in rows]
+        problems += store_verdicts(
+            session=session, review_id=review.id, version=version, rows=rows, verdicts=verdicts
+        )
         session.commit()
-        outcome.screened += len(priorities)
+        outcome.screened += len(rows)
     if record_ids is None:
         outcome.unscreened = count_unscreened(session=session, review=review, protocol=protocol)
-    if problems:
-        shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
-        outcome.error = f"{len(problems)} record(s) recorded uncertain: {shown}"
+    outcome.error = problems_summary(problems)
     return outcome
+
+
+PendingRow = tuple[int, str, str, dict[str, Any]]
+"""A record to screen: its id, PMID, content hash and interchange fields."""
+
+
+def pending_rows(
+    session: Session, pending: Any, *, after_id: int = 0, limit: int | None = None
+) -> list[PendingRow]:
+    """The next records of a ``pending`` query (``_pending``, maybe narrowed), by id."""
+    query = (
+        pending.with_only_columns(
+            col(Record.id), col(Record.pmid), col(Record.content_hash), col(Record.data)
+        )
+        .where(col(Record.id) > after_id)
+        .order_by(col(Record.id))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        (record_id, pmid, content_hash, {n: (stored or {}).get(n) for n in EXPORT_FIELDS})
+        for record_id, pmid, content_hash, stored in session.execute(query).all()
+    ]
+
+
+def pending_for(
+    *, session: Session, review: Review, protocol: Protocol, record_ids: Sequence[int]
+) -> list[PendingRow]:
+    """Those of ``record_ids`` still unscreened under the protocol, with what to screen."""
+    if not record_ids:
+        return []
+    pending = _pending(review, protocol).where(col(Record.id).in_(list(record_ids)))
+    return pending_rows(session, pending)
+
+
+def store_verdicts(
+    *,
+    session: Session,
+    review_id: int,
+    version: str,
+    rows: Sequence[PendingRow],
+    verdicts: Sequence[Verdicts],
+) -> list[str]:
+    """Write the screenings of ``rows`` and their queue priorities (not committed); the
+    problems to report, one per record recorded uncertain for its own sake."""
+    now = utcnow()
+    problems: list[str] = []
+    priorities: list[dict[str, Any]] = []
+    screenings: list[dict[str, Any]] = []
+    for (record_id, pmid, content_hash, _), verdict in zip(rows, verdicts, strict=True):
+        if verdict.problem:
+            which = f"PMID {pmid}" if pmid else f"record {record_id}"
+            problems.append(f"{which}: {verdict.problem}")
+        priorities.append({"rid": record_id, "p": verdict.p_include})
+        screenings.append(
+            {
+                "review_id": review_id,
+                "record_id": record_id,
+                "protocol_version": version,
+                "content_hash": content_hash,
+                "decision": verdict.decision,
+                "p_include": verdict.p_include,
+                "criteria": verdict.criteria,
+                "created_at": now,
+            }
+        )
+    if screenings:  # Core: one executemany per batch
+        session.execute(SQLModel.metadata.tables["screenings"].insert(), screenings)
+        set_priorities(session=session, review_id=review_id, priorities=priorities)
+    return problems
+
+
+def problems_summary(problems: Sequence[str]) -> str | None:
+    """The one-line error a step reports for its records recorded uncertain, or None."""
+    if not problems:
+        return None
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    return f"{len(problems)} record(s) recorded uncertain: {shown}"
 
 
 def set_priorities(*, session: Session, review_id: int, priorities: list[dict[str, Any]]) -> None:
