@@ -22,15 +22,23 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
-from lxml import etree
 
 from services.pubmed.ratelimit import LocalRateLimiter, RateLimiter
+from services.pubmed.responses import (
+    EutilsError,
+    RetrievalCapError,
+    SearchResult,
+    Transient,
+    check_efetch,
+    error_text_from_body,
+    is_cap_message,
+    parse_esearch,
+)
 from services.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,94 +55,6 @@ POST_TERM_THRESHOLD = 1500
 EMPTY_ARTICLE_SET = b'<?xml version="1.0" ?>\n<PubmedArticleSet>\n</PubmedArticleSet>\n'
 
 _T = TypeVar("_T")
-
-
-class EutilsError(RuntimeError):
-    """A failure that retrying will not fix; the message says what NCBI said."""
-
-
-class RetrievalCapError(EutilsError):
-    """PubMed refuses to page past its first 9,999 records for one query.
-
-    Callers handle this by splitting the query (for example into smaller date
-    windows) rather than by retrying.
-    """
-
-
-class _Transient(Exception):
-    """Internal: this attempt failed in a way worth retrying; ``str`` is the reason."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-@dataclass
-class SearchResult:
-    """What one ESearch call returned.
-
-    ``webenv``/``query_key`` are set when the search was stored on NCBI's
-    history server (``usehistory``); ``ids`` holds at most ``retmax`` PMIDs.
-    ``phrases_not_found`` lists phrases NCBI reported in ``ErrorList``
-    (``PhraseNotFound``); they do not fail the search because a living review's
-    query legitimately contains terms that have no hits yet.
-    """
-
-    count: int
-    webenv: str | None
-    query_key: str | None
-    ids: list[str]
-    phrases_not_found: list[str] = field(default_factory=list)
-
-
-def _xml_parser() -> etree.XMLParser:
-    """A parser that never fetches DTDs or expands external entities (NCBI bodies name a DTD)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
-
-
-def _is_cap_message(text: str) -> bool:
-    """Recognise NCBI's wording for the PubMed retrieval cap (it has varied over time)."""
-    lowered = text.lower()
-    return any(
-        phrase in lowered
-        for phrase in (
-            "cannot be larger than",  # 'retstart' cannot be larger than 9998 ...
-            "esearch can only retrieve",  # ... only retrieve the first 9,999 records
-            "out of acceptable range",  # older: Position 15000 is out of acceptable range
-        )
-    )
-
-
-def _ncbi_error(text: str) -> EutilsError:
-    """The right exception class for an error text NCBI sent."""
-    text = text.strip()
-    if _is_cap_message(text):
-        return RetrievalCapError(text)
-    return EutilsError(text)
-
-
-def _error_text_from_body(body: bytes) -> str | None:
-    """NCBI's own message in an error body: an ``<ERROR>`` element or a JSON ``error`` field."""
-    stripped = body.strip()
-    if not stripped:
-        return None
-    if stripped.startswith(b"{"):
-        import json
-
-        try:
-            data = json.loads(stripped)
-        except ValueError:
-            return None
-        if isinstance(data, dict) and "error" in data:
-            return str(data["error"])
-        return None
-    try:
-        root = etree.fromstring(stripped, parser=_xml_parser())
-    except etree.XMLSyntaxError:
-        return None
-    errors = [(el.text or "").strip() for el in root.iter("ERROR")]
-    errors = [e for e in errors if e]
-    return "; ".join(errors) if errors else None
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -246,7 +166,7 @@ class EutilsClient:
         if mindate is not None and maxdate is not None:
             params.update(datetype=datetype, mindate=mindate, maxdate=maxdate)
         method = "POST" if len(urlencode({"term": term})) > POST_TERM_THRESHOLD else "GET"
-        return self._call("esearch.fcgi", params, method=method, handle=self._parse_esearch)
+        return self._call("esearch.fcgi", params, method=method, handle=parse_esearch)
 
     def efetch_history(self, webenv: str, query_key: str, *, retstart: int, retmax: int) -> bytes:
         """Fetch ``retmax`` PubMed XML records from a stored search, starting at ``retstart``."""
@@ -260,7 +180,7 @@ class EutilsClient:
             "rettype": "xml",
             "retmode": "xml",
         }
-        return self._call("efetch.fcgi", params, method="GET", handle=self._check_efetch)
+        return self._call("efetch.fcgi", params, method="GET", handle=check_efetch)
 
     def efetch_ids(self, ids: Sequence[str]) -> bytes:
         """Fetch PubMed XML for the given PMIDs (POST above 200 ids, as NCBI asks).
@@ -273,7 +193,7 @@ class EutilsClient:
             return EMPTY_ARTICLE_SET
         params = {"id": ",".join(id_list), "rettype": "xml", "retmode": "xml"}
         method = "POST" if len(id_list) > POST_ID_THRESHOLD else "GET"
-        return self._call("efetch.fcgi", params, method=method, handle=self._check_efetch)
+        return self._call("efetch.fcgi", params, method=method, handle=check_efetch)
 
     # -- transport -------------------------------------------------------------
 
@@ -320,7 +240,7 @@ class EutilsClient:
         for attempt in range(attempts):
             try:
                 return self._attempt(url, method, all_params, what, handle)
-            except _Transient as exc:
+            except Transient as exc:
                 last_reason = str(exc)
                 if attempt + 1 >= attempts:
                     break
@@ -346,7 +266,7 @@ class EutilsClient:
         what: str,
         handle: Callable[[bytes], _T],
     ) -> _T:
-        """One paced HTTP request and its classification: result, _Transient or EutilsError."""
+        """One paced HTTP request and its classification: result, Transient or EutilsError."""
         self.limiter.acquire()
         with self._count_lock:
             self.requests_made += 1
@@ -358,7 +278,7 @@ class EutilsClient:
                 method, url, timeout=self.settings.http_timeout, **request_kwargs
             )
         except requests.Timeout as exc:
-            raise _Transient(
+            raise Transient(
                 f"timeout after {self.settings.http_timeout}s: {_without_url(exc)}"
             ) from exc
         except (
@@ -366,7 +286,7 @@ class EutilsClient:
             requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError,
         ) as exc:
-            raise _Transient(f"connection error: {_without_url(exc)}") from exc
+            raise Transient(f"connection error: {_without_url(exc)}") from exc
         with response:
             status = response.status_code
             body = response.content
@@ -375,86 +295,17 @@ class EutilsClient:
                 if retry_after is None:
                     # No hint: wait at least one base backoff, never a jittered zero.
                     retry_after = self.settings.http_backoff
-                detail = _error_text_from_body(body) or "rate limited"
-                raise _Transient(f"HTTP 429 ({detail})", retry_after=retry_after)
+                detail = error_text_from_body(body) or "rate limited"
+                raise Transient(f"HTTP 429 ({detail})", retry_after=retry_after)
             if status >= 500:
-                detail = _error_text_from_body(body) or response.reason or ""
-                raise _Transient(f"HTTP {status} {detail}".rstrip())
+                detail = error_text_from_body(body) or response.reason or ""
+                raise Transient(f"HTTP {status} {detail}".rstrip())
             if status >= 400:
-                ncbi_says = _error_text_from_body(body)
-                if ncbi_says and _is_cap_message(ncbi_says):
+                ncbi_says = error_text_from_body(body)
+                if ncbi_says and is_cap_message(ncbi_says):
                     raise RetrievalCapError(ncbi_says)
                 text = ncbi_says or body[:300].decode("utf-8", "replace").strip()
                 raise EutilsError(f"{what}: HTTP {status}: {text}")
             if status != 200:
-                raise _Transient(f"unexpected HTTP {status}")
+                raise Transient(f"unexpected HTTP {status}")
             return handle(body)
-
-    # -- body checks -------------------------------------------------------------
-
-    @staticmethod
-    def _parse_esearch(body: bytes) -> SearchResult:
-        """Turn an eSearchResult into a SearchResult, or say why it is not one."""
-        try:
-            root = etree.fromstring(body, parser=_xml_parser())
-        except etree.XMLSyntaxError as exc:
-            raise _Transient(f"esearch response is not well-formed XML ({exc})") from exc
-        if root.tag != "eSearchResult":
-            raise _Transient(f"esearch response has root <{root.tag}>, not <eSearchResult>")
-        error_texts = [(el.text or "").strip() for el in root.findall("ERROR")]
-        if error_texts:
-            raise _ncbi_error("; ".join(t for t in error_texts if t) or "ERROR without text")
-        phrases: list[str] = []
-        other_errors: list[str] = []
-        error_list = root.find("ErrorList")
-        if error_list is not None:
-            for child in error_list:
-                if not isinstance(child.tag, str):
-                    continue
-                text = (child.text or "").strip()
-                if child.tag == "PhraseNotFound":
-                    phrases.append(text)
-                else:
-                    other_errors.append(f"{child.tag}: {text}")
-        if other_errors:
-            raise EutilsError("NCBI reported: " + "; ".join(other_errors))
-        count_text = root.findtext("Count")
-        if count_text is None or not count_text.strip().isdigit():
-            raise _Transient("esearch response lacks a numeric <Count>")
-        if phrases:
-            logger.warning("PubMed did not find these phrases of the query: %s", phrases)
-        ids = [(el.text or "").strip() for el in root.iterfind("IdList/Id")]
-        webenv = root.findtext("WebEnv")
-        query_key = root.findtext("QueryKey")
-        return SearchResult(
-            count=int(count_text),
-            webenv=webenv.strip() if webenv else None,
-            query_key=query_key.strip() if query_key else None,
-            ids=[i for i in ids if i],
-            phrases_not_found=phrases,
-        )
-
-    @staticmethod
-    def _check_efetch(body: bytes) -> bytes:
-        """Accept a complete PubmedArticleSet; spot NCBI errors and cut-off bodies.
-
-        The cheap test (ends with the closing tag) covers almost every answer;
-        only odd-looking bodies are parsed in full.
-        """
-        tail = body.rstrip()
-        if tail.endswith(b"</PubmedArticleSet>") or (
-            tail.endswith(b"/>") and tail.rsplit(b"<", 1)[-1].startswith(b"PubmedArticleSet")
-        ):
-            return body
-        try:
-            root = etree.fromstring(body, parser=_xml_parser())
-        except etree.XMLSyntaxError as exc:
-            raise _Transient(
-                f"efetch response is truncated or not well-formed ({len(body)} bytes: {exc})"
-            ) from exc
-        if root.tag == "PubmedArticleSet":
-            return body
-        error_text = _error_text_from_body(body)
-        if error_text:
-            raise _ncbi_error(error_text)
-        raise _Transient(f"efetch response has root <{root.tag}>, not <PubmedArticleSet>")
