@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -64,6 +65,14 @@ def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
         raise sa.exc.DisconnectionError("the server closed this pooled connection")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns written with orjson: a sweep writes each record's fields twice (the
+    record and its version) and every screening's verdicts, and the standard encoder was
+    a sixth of a 20,000-record sweep's time. Non-string keys become strings, as ``json``
+    makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; DatabaseError naming the setting when it is not a database URL."""
     example = "sqlite:///./livescreen.db or postgresql+psycopg://user@host:5432/db"
@@ -79,6 +88,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             f"LIVESCREEN_DATABASE_URL names {backend!r}; livescreen runs on SQLite or "
             f"PostgreSQL, e.g. {example}"
         )
+    kwargs.setdefault("json_serializer", json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
