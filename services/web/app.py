@@ -18,6 +18,7 @@ from services.web.routes import (
     alert_pages,
     api,
     docs,
+    duplicates,
     feeds,
     health,
     imports,
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(search.api_router)
     app.include_router(pages.router)
     app.include_router(record_page.router)
+    app.include_router(duplicates.router)
     app.include_router(search.page_router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
