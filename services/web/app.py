@@ -24,6 +24,7 @@ from services.web.routes import (
     import_page,
     imports,
     pages,
+    prisma_page,
     record_page,
     reports,
     search,
@@ -83,6 +84,7 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(alert_pages.router)
     app.include_router(imports.router)
     app.include_router(import_page.router)
+    app.include_router(prisma_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
     app.include_router(reports.router)
