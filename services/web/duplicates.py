@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from services.db.imports import PRIMARY, SPLIT, DuplicateMember, ImportRecord, ImportRun
 from services.db.models import Record, ReviewRecord
+from services.db.reviewing import User
 from services.imports.items import PMID_PATTERN
 from services.registry.parse import is_registration
 from services.web.auth import has_role
@@ -135,7 +136,7 @@ def _member_json(member: DuplicateMember, record: Record, sources: list[str]) ->
 
 
 def page_context(
-    *, session: Session, review_id: int, record_id: int, viewer: Any, here: str
+    *, session: Session, review_id: int, record_id: int, viewer: User, here: str
 ) -> dict[str, Any]:
     """The template variables of ``_partials/duplicates.html``: the group, whether the
     viewer may split (resolvers and admins) and the page the split form returns to."""

@@ -40,7 +40,7 @@ def split_member(
     """Split ``record_id`` from the group, then go back to the page the form was on."""
     check_csrf(request, csrf_token)
     require_role(user, "resolver")
-    record = screening.find_record(session=session, ctx=ctx, record_id=record_id)
+    screening.find_record(session=session, ctx=ctx, record_id=record_id)  # 404 if not ours
     try:
         split_record(session=session, review_id=ctx.id, group_id=group_id, record_id=record_id)
     except DuplicateError as exc:
@@ -48,7 +48,6 @@ def split_member(
     session.commit()
     request.app.state.ranked.invalidate(ctx.id)
     request.session["flash"] = (
-        f"Split record {record_id} ({record.pmid}) from duplicate group {group_id}: "
-        "it is screened on its own now."
+        f"Split record {record_id} from duplicate group {group_id}: it is screened on its own now."
     )
     return see_other(safe_next(next) if next else f"/reviews/{ctx.slug}/records/{record_id}")
