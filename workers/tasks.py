@@ -65,18 +65,24 @@ def start_due_pipelines(self: Any) -> list[str]:
 
 @shared_task(name="livescreen.pipeline", acks_late=True, bind=True)
 def pipeline(self: Any, slug: str) -> str | None:
-    """Start the review's chain: sweep -> screen -> rank -> alerts -> deliver, on the queue
-    this task came from (so a deployment's, or a test's, own queue keeps the whole chain)."""
-    if _known(slug) is None:
+    """Start the review's chain: sweep -> registry (when the protocol has a
+    ``[clinicaltrials]`` table) -> screen -> rank -> alerts -> deliver, on the queue this
+    task came from (so a deployment's, or a test's, own queue keeps the whole chain)."""
+    from services.pipeline.chain import steps_for
+
+    runtime = _known(slug)
+    if runtime is None:
         return None
     queue = (self.request.delivery_info or {}).get("routing_key")
-    steps = [
-        sweep_review.si(slug),
-        screen_review.si(slug),
-        rank_review.si(slug),
-        raise_alerts.si(slug),
-        deliver_alerts.si(slug),
-    ]
+    tasks = {
+        "sweep": sweep_review,
+        "registry": sweep_registry,
+        "screen": screen_review,
+        "rank": rank_review,
+        "alerts": raise_alerts,
+        "deliver": deliver_alerts,
+    }
+    steps = [tasks[step].si(slug) for step in steps_for(runtime.protocol(slug))]
     if queue:
         steps = [step.set(queue=queue) for step in steps]
     return str(chain(*steps).apply_async().id)
@@ -91,6 +97,28 @@ def sweep_review(self: Any, slug: str, full: bool = False) -> dict[str, Any]:
         return {"slug": slug, "state": "unknown review"}
     result = sweep_step(runtime, slug, full=full, attempt=self.request.retries + 1)
     return {"slug": slug, "sweep_id": result.sweep_id, "state": result.state, **result.counts}
+
+
+@shared_task(name="livescreen.sweep_registry", **STEP)
+def sweep_registry(self: Any, slug: str, full: bool = False) -> dict[str, Any]:
+    """The registry step. A registry that stays unreachable or refuses (the client has
+    already retried 429 and 5xx with backoff) fails the step's run but not the chain: the
+    PubMed records still get screened and alerted on, and the next sweep asks the
+    registry again from the unchanged mark, so nothing is lost."""
+    from services.pipeline.chain import registry_step
+    from services.registry.client import RegistryError
+
+    runtime = _known(slug)
+    if runtime is None:
+        return {"slug": slug, "state": "unknown review"}
+    try:
+        report = registry_step(runtime, slug, full=full, attempt=self.request.retries + 1)
+    except RegistryError as exc:
+        log.warning("%s: registry sweep failed, the chain goes on: %s", slug, exc)
+        return {"slug": slug, "state": "failed", "error": str(exc)}
+    if report is None:
+        return {"slug": slug, "state": "no [clinicaltrials] table"}
+    return {"slug": slug, "state": "succeeded", **report}
 
 
 @shared_task(name="livescreen.screen_review", **STEP)

@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from services.db.models import cascading_key, timestamp
 
-STEPS = ("sweep", "screen", "rank", "alerts", "deliver")
+STEPS = ("sweep", "registry", "screen", "rank", "alerts", "deliver")
 
 
 class StepRun(SQLModel, table=True):

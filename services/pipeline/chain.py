@@ -1,4 +1,8 @@
-"""The living loop of one review: sweep -> screen -> rank -> raise alerts -> deliver.
+"""The living loop of one review: sweep -> registry -> screen -> rank -> raise alerts -> deliver.
+
+The registry step (a ClinicalTrials.gov sweep) is part of the loop only for a review whose
+protocol has a ``[clinicaltrials]`` table (:func:`steps_for`); the others skip it and
+record no run of it.
 
 Every mode runs these same step functions: the Celery tasks one per task (a chain),
 the embedded scheduler one after the other in-process. Each step re-reads what it
@@ -31,6 +35,7 @@ from services.db.runs import StepRun
 from services.locks import ReviewLocked
 from services.pipeline.result import SweepResult
 from services.pipeline.store import ensure_review
+from services.protocols import Protocol
 from services.reviewing.status import record_status
 from services.runtime import Runtime
 
@@ -100,6 +105,47 @@ def sweep_step(runtime: Runtime, slug: str, *, attempt: int = 1, full: bool = Fa
         result = sweep_review(runtime, slug, full=full)
         run.sweep_id, run.detail = result.sweep_id, result.summary(slug)
         return result
+
+
+def registry_step(
+    runtime: Runtime, slug: str, *, attempt: int = 1, full: bool = False
+) -> dict[str, Any] | None:
+    """Sweep ClinicalTrials.gov with the protocol's ``[clinicaltrials]`` query (incremental
+    from the last succeeded sweep's mark, so a repeat asks again only for what changed and
+    stores nothing new); None, with no run recorded, for a protocol without the table.
+
+    Its own lock (not the PubMed sweep's) keeps two registry sweeps of the review apart. A
+    screener that cannot be built leaves the registrations for the screen step after it."""
+    from services.pipeline.screen import build_screener
+    from services.registry.client import ClinicalTrialsClient
+    from services.registry.sweep import sweep_registry
+
+    protocol = runtime.protocol(slug)
+    if protocol.clinicaltrials is None:
+        return None
+    with recorded(runtime, review_id_of(runtime, slug), "registry", attempt=attempt) as run:
+        try:
+            screener = build_screener(protocol)
+        except Exception as exc:  # screened by the screen step instead, which reports it
+            log.warning("%s: registry sweep stores without screening: %s", slug, exc)
+            screener = None
+        with (
+            runtime.locks.hold(f"registry:{slug}"),
+            ClinicalTrialsClient(runtime.settings) as client,
+        ):
+            report = sweep_registry(
+                sessions=runtime.sessions,
+                protocol=protocol,
+                client=client,
+                screener=screener,
+                full=full,
+            ).to_json()
+        run.detail = (
+            f"registry sweep {report['sweep_id']}: new {report['new']}, updated "
+            f"{report['updated']}, unchanged {report['unchanged']}, bad {report['bad']}; "
+            f"screened {report['screened']}, alerts {report['alerts']}, links {report['links']}"
+        )
+        return report
 
 
 def screen_step(runtime: Runtime, slug: str, *, attempt: int = 1) -> int:
@@ -256,6 +302,7 @@ def deliver_step(runtime: Runtime, slug: str | None = None, *, attempt: int = 1)
 
 STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sweep": sweep_step,
+    "registry": registry_step,
     "screen": screen_step,
     "rank": rank_step,
     "alerts": alerts_step,
@@ -263,16 +310,24 @@ STEP_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def steps_for(protocol: Protocol) -> list[str]:
+    """The loop's steps for a review, in order: the registry sweep only when its protocol
+    has a ``[clinicaltrials]`` table. The Celery chain is built from the same list."""
+    return [
+        step for step in STEP_FUNCTIONS if step != "registry" or protocol.clinicaltrials is not None
+    ]
+
+
 def run_pipeline(runtime: Runtime, slug: str) -> dict[str, Any]:
-    """The whole loop in-process (the embedded default): every step, in order.
+    """The whole loop in-process (the embedded default): the review's steps, in order.
 
     A failed step is recorded and logged, and the later steps still run: records a
     failed sweep did store are screened and alerted on, and due deliveries go out.
     """
     results: dict[str, Any] = {}
-    for step, function in STEP_FUNCTIONS.items():
+    for step in steps_for(runtime.protocol(slug)):
         try:
-            results[step] = function(runtime, slug)
+            results[step] = STEP_FUNCTIONS[step](runtime, slug)
         except Exception as exc:  # recorded on its StepRun; the loop goes on
             log.error("%s: %s step failed: %s", slug, step, exc)
             results[step] = {"error": str(exc)}

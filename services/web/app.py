@@ -18,10 +18,13 @@ from services.web.routes import (
     alert_pages,
     api,
     docs,
+    duplicates,
     feeds,
     health,
+    import_page,
     imports,
     pages,
+    prisma_page,
     record_page,
     reports,
     search,
@@ -74,11 +77,14 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.include_router(search.api_router)
     app.include_router(pages.router)
     app.include_router(record_page.router)
+    app.include_router(duplicates.router)
     app.include_router(search.page_router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
     app.include_router(alert_pages.router)
     app.include_router(imports.router)
+    app.include_router(import_page.router)
+    app.include_router(prisma_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
     app.include_router(reports.router)

@@ -26,6 +26,7 @@ from services.settings import FLAGSHIP_PROTOCOL
 from tests.alerts.smtp_server import Inbox, smtp_server
 from tests.eutils_server import FakeEutils, synthetic_record
 from tests.pipeline.test_sweep import make_settings
+from tests.registry.server import FakeRegistry
 
 SLUG = "psilocybin-microdosing"
 TRIALS = [
@@ -51,13 +52,15 @@ class Mailing:
 
 @pytest.fixture
 def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
-    with FakeEutils(TRIALS) as fake, smtp_server() as (inbox, port):
+    # The flagship's [clinicaltrials] step asks the local (empty) registry, not the real one.
+    with FakeEutils(TRIALS) as fake, smtp_server() as (inbox, port), FakeRegistry() as registry:
         settings = make_settings(
             database_url,
             fake,
             FLAGSHIP_PROTOCOL,
             ncbi_api_key="test",
             smtp_url=SecretStr(f"smtp://127.0.0.1:{port}"),
+            clinicaltrials_url=registry.base_url,
         )
         runtime = build_runtime(settings)
         review_id = chain.review_id_of(runtime, SLUG)

@@ -130,6 +130,7 @@ def test_worker_runs_the_whole_loop_and_a_new_trial_alerts_once(
     from services.pipeline.chain import review_id_of
     from services.settings import FLAGSHIP_PROTOCOL
     from tests.alerts.receiver import running_receiver
+    from tests.registry.server import FakeRegistry
 
     trial = synthetic_record(
         "41000001",
@@ -140,7 +141,11 @@ def test_worker_runs_the_whole_loop_and_a_new_trial_alerts_once(
         edat=date(2026, 3, 1),
     )
     other = synthetic_record("41000002", edat=date(2026, 3, 2))
-    with FakeEutils([trial, other]) as fake, running_receiver("celery-secret") as hook:
+    with (
+        FakeEutils([trial, other]) as fake,
+        running_receiver("celery-secret") as hook,
+        FakeRegistry() as registry,  # the flagship's registry step asks it, not the real one
+    ):
         env = {
             **os.environ,
             "LIVESCREEN_DATABASE_URL": database_url,
@@ -149,6 +154,7 @@ def test_worker_runs_the_whole_loop_and_a_new_trial_alerts_once(
             "LIVESCREEN_PROTOCOLS": str(FLAGSHIP_PROTOCOL),
             "LIVESCREEN_NCBI_API_KEY": "test",
             "LIVESCREEN_ALERTS_ALLOW_PRIVATE": "1",
+            "LIVESCREEN_CLINICALTRIALS_URL": registry.base_url,
         }
         settings = Settings(
             database_url=database_url,

@@ -44,10 +44,13 @@ from services.web.accounts import create_user
 from tests.alerts.receiver import HANG, Receiver, running_receiver
 from tests.eutils_server import FakeEutils, synthetic_record
 from tests.integration.test_worker_and_beat_commands import livescreen, stop
+from tests.registry.server import FakeRegistry
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 SLUG = "psilocybin-microdosing"
-STEPS = {"sweep", "screen", "rank", "alerts", "deliver"}
+# The flagship protocol has a [clinicaltrials] table: its chain has the registry step
+# (answered by the local registry server, never clinicaltrials.gov).
+STEPS = {"sweep", "registry", "screen", "rank", "alerts", "deliver"}
 
 
 @dataclass
@@ -112,7 +115,11 @@ def deployment(database_url: str, redis_server: str, tmp_path: Path) -> Iterator
         edat=date(2026, 3, 1),
     )
     other = synthetic_record("42000002", edat=date(2026, 3, 2))
-    with FakeEutils([trial, other]) as fake, running_receiver("kill-secret") as hook:
+    with (
+        FakeEutils([trial, other]) as fake,
+        running_receiver("kill-secret") as hook,
+        FakeRegistry() as registry,
+    ):
         values = {
             "database_url": database_url,
             "broker_url": redis_server.rsplit("/", 1)[0] + "/11",
@@ -126,6 +133,8 @@ def deployment(database_url: str, redis_server: str, tmp_path: Path) -> Iterator
             "sweep_lock_seconds": "2",
             "delivery_lease_seconds": "5",
             "http_backoff": "0.05",
+            "clinicaltrials_url": registry.base_url,
+            "clinicaltrials_requests_per_minute": "60000",
         }
         env = {**os.environ, **{f"LIVESCREEN_{k.upper()}": v for k, v in values.items()}}
         settings = Settings(

@@ -1,6 +1,10 @@
 """The living loop in-process (the embedded default) on SQLite and PostgreSQL: a sweep's new
 eligible trial reaches a real webhook receiver exactly once, a second run sends nothing, a
-revised record that becomes eligible alerts once, and a crash between steps loses nothing."""
+revised record that becomes eligible alerts once, and a crash between steps loses nothing.
+
+The flagship protocol has a ``[clinicaltrials]`` table, so its loop has the registry step:
+the registry here is the local server of ``tests/registry`` (never clinicaltrials.gov).
+Registry-specific cases are in ``test_chain_registry.py``."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from services.settings import FLAGSHIP_PROTOCOL
 from tests.alerts.receiver import Receiver, running_receiver
 from tests.eutils_server import FakeEutils, synthetic_record
 from tests.pipeline.test_sweep import make_settings
+from tests.registry.server import FakeRegistry
 
 SLUG = "psilocybin-microdosing"
 TRIAL = (
@@ -49,7 +54,16 @@ def record(pmid: str, text: tuple[str, str], version: int = 1) -> object:
 
 
 @pytest.fixture
-def loop(database_url: str, tmp_path: Path) -> Iterator[tuple[Runtime, FakeEutils, Receiver]]:
+def registry() -> Iterator[FakeRegistry]:
+    """An empty local registry: the registry step runs and finds nothing."""
+    with FakeRegistry() as fake:
+        yield fake
+
+
+@pytest.fixture
+def loop(
+    database_url: str, tmp_path: Path, registry: FakeRegistry
+) -> Iterator[tuple[Runtime, FakeEutils, Receiver]]:
     with FakeEutils([record("40000001", TRIAL), record("40000002", OFF_TOPIC)]) as fake:
         settings = make_settings(
             database_url,
@@ -57,6 +71,8 @@ def loop(database_url: str, tmp_path: Path) -> Iterator[tuple[Runtime, FakeEutil
             FLAGSHIP_PROTOCOL,
             ncbi_api_key="test",
             alerts_allow_private=True,
+            clinicaltrials_url=registry.base_url,
+            clinicaltrials_requests_per_minute=60_000,  # a local server: no pacing needed
         )
         runtime = build_runtime(settings)
         with running_receiver("loop-secret") as hook:
@@ -94,7 +110,8 @@ def test_a_new_trial_alerts_once_and_a_second_run_sends_nothing(
     with runtime.sessions() as s:
         runs = chain.last_runs(session=s, review_id=chain.review_id_of(runtime, SLUG))
         assert {step: run.state for step, run in runs.items()} == {
-            step: "succeeded" for step in ("sweep", "screen", "rank", "alerts", "deliver")
+            step: "succeeded"
+            for step in ("sweep", "registry", "screen", "rank", "alerts", "deliver")
         }
         assert runs["alerts"].sweep_id == runs["sweep"].sweep_id
 
@@ -152,7 +169,7 @@ def test_status_shows_each_steps_last_run_the_deliveries_and_the_next_sweep(
     with runtime.sessions() as s:
         (review,) = review_status(session=s, protocols=runtime.protocols)
         finished = s.exec(select(Sweep).where(Sweep.state == "succeeded")).one().finished_at
-    assert list(review["steps"]) == ["sweep", "screen", "rank", "alerts", "deliver"]
+    assert list(review["steps"]) == ["sweep", "registry", "screen", "rank", "alerts", "deliver"]
     assert review["steps"]["sweep"]["state"] == "failed"
     assert review["steps"]["sweep"]["error"]
     assert review["steps"]["deliver"]["state"] == "succeeded"

@@ -18,7 +18,7 @@ from services.pipeline import formats
 from services.pipeline.formats import csv_writer
 from services.pipeline.status import sweep_health
 from services.runtime import Runtime
-from services.web import evidence, revision, screening, views
+from services.web import duplicates, evidence, revision, screening, views
 from services.web.accounts import end_sessions, user_for_token
 from services.web.auth import (
     check_csrf,
@@ -228,6 +228,15 @@ def screen(
     record = screening.find_record(session=session, ctx=ctx, record_id=payload["id"])
     context["revision"] = revision.revision_view(
         session=session, ctx=ctx, viewer=user, record=record
+    )
+    context.update(
+        duplicates.page_context(
+            session=session,
+            review_id=ctx.id,
+            record_id=payload["id"],
+            viewer=user,
+            here=f"/reviews/{ctx.slug}/screen",
+        )
     )
     return render(request, "screen.html", context)
 

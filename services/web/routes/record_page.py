@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from services.db.reviewing import User
 from services.reviewing.status import MAYBE
-from services.web import revision, screening, views
+from services.web import duplicates, revision, screening, views
 from services.web.auth import page_user
 from services.web.deps import ReviewContext, get_session
 from services.web.inputs import RecordId
@@ -49,5 +49,14 @@ def record_detail(
     context["my_maybe"] = my_maybe(payload, user)
     context["revision"] = revision.revision_view(
         session=session, ctx=ctx, viewer=user, record=record
+    )
+    context.update(
+        duplicates.page_context(
+            session=session,
+            review_id=ctx.id,
+            record_id=record_id,
+            viewer=user,
+            here=f"/reviews/{ctx.slug}/records/{record_id}",
+        )
     )
     return render(request, "record.html", context)
