@@ -14,6 +14,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -106,13 +108,38 @@ def session_user(request: Request, session: Session) -> User | None:
     return user
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who this request is for (set by ``services.web.access`` before the route runs).
+
+    ``review_role`` is the caller's role in the review the request names: a membership can
+    make a reviewer a resolver in one review, or a resolver a reviewer there."""
+
+    user_id: int
+    role: str  # the account's role
+    review_role: str | None
+
+
+# Request-scoped: each request runs in its own copy of the context, so one caller's access
+# never shows through to another's.
+current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
+
+
+def role_of(user: User) -> str:
+    """``user``'s role in the review of this request, else their account's role."""
+    caller = current_caller.get()
+    if caller is not None and caller.user_id == user.id and caller.review_role is not None:
+        return caller.review_role
+    return user.role
+
+
 def has_role(user: User, role: str) -> bool:
-    return ROLE_RANK.get(user.role, -1) >= ROLE_RANK[role]
+    return ROLE_RANK.get(role_of(user), -1) >= ROLE_RANK[role]
 
 
 def require_role(user: User, role: str) -> None:
     if not has_role(user, role):
-        raise HTTPException(403, f"this needs the {role} role; you are a {user.role}")
+        raise HTTPException(403, f"this needs the {role} role; you are a {role_of(user)}")
 
 
 def api_resolver(user: User = Depends(api_user)) -> User:
