@@ -14,6 +14,9 @@ the route's thread-pool work starts from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
@@ -43,6 +46,18 @@ def enter_review(*, session: Session, user: User, slug: str | None) -> Caller:
     caller = Caller(user_id=user.id, role=user.role, review_role=review_role)
     current_caller.set(caller)
     return caller
+
+
+@contextmanager
+def in_review(*, session: Session, user: User, slug: str) -> Iterator[None]:
+    """Inside, ``has_role`` answers with ``user``'s role in ``slug`` (for a listing of several
+    reviews, each shown as its own page would show it); the caller is restored after."""
+    token = current_caller.set(current_caller.get())
+    try:
+        enter_review(session=session, user=user, slug=slug)
+        yield
+    finally:
+        current_caller.reset(token)
 
 
 def _slug(request: Request) -> str | None:

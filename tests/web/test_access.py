@@ -214,3 +214,18 @@ def test_members_api_answers_bad_input_clearly(env: Env, client_for: Client) -> 
     # a configured review without a sweep yet can be granted already
     env.add_protocol(f.protocol("later"))
     grant(admin, "later", "alice")
+
+
+def test_review_list_applies_each_reviews_role(env: Env, client_for: Client) -> None:
+    """A resolver account granted reviewer on a blind review is blinded there in the list too."""
+    proto = f.protocol("blind", screening="dual", blind=True)
+    env.add_protocol(proto)
+    with env.session() as s:
+        f.records(s, f.review(s, proto), 2)
+        carol, adm = f.user(s, "carol", "resolver"), f.user(s, "adm", "admin")
+        s.commit()
+    grant(client_for(adm), "blind", "carol", "reviewer")
+    carol_api = client_for(carol)
+    assert carol_api.get("/api/v1/reviews/blind").json()["team"]["kappa_hidden"]
+    assert carol_api.get("/api/v1/reviews").json()[0]["team"]["kappa_hidden"]
+    assert not client_for(adm).get("/api/v1/reviews").json()[0]["team"]["kappa_hidden"]

@@ -17,7 +17,7 @@ from services.db.reviewing import User, UserPublic
 from services.reviewing.learned import latest_run, stopping_summary
 from services.runtime import Runtime
 from services.web import accounts, screening, views
-from services.web.access import enter_review, visible_slugs
+from services.web.access import enter_review, in_review, visible_slugs
 from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
 from services.web.deps import (
     ReviewContext,
@@ -115,7 +115,11 @@ def list_reviews(
     runtime: Runtime = Depends(get_runtime),
 ) -> list[dict[str, Any]]:
     """Every review that has records and the caller may see, with its PRISMA-style counts."""
-    return [review_summary(session, ctx, user) for ctx in all_reviews(session, runtime)]
+    summaries = []
+    for ctx in all_reviews(session, runtime):
+        with in_review(session=session, user=user, slug=ctx.slug):  # blind mode by review role
+            summaries.append(review_summary(session, ctx, user))
+    return summaries
 
 
 @router.get("/reviews/{slug}")
