@@ -81,11 +81,19 @@ async def page_review_guard(request: Request, session: Session = Depends(get_ses
     """For the page routers: a signed-in browser is checked; anyone else meets the sign-in
     form (or the feed's own token check) further on, before any review is looked up."""
 
+    slug = _slug(request)
+
     def check() -> Caller | None:
         user = session_user(request, session)
         if user is None:
             return None
-        return enter_review(session=session, user=user, slug=_slug(request))
+        caller = enter_review(session=session, user=user, slug=slug)
+        if slug is None:  # the list of reviews: its template leaves out the others
+            assert user.id is not None
+            request.state.visible_reviews = access.visible_slugs(
+                session=session, user_id=user.id, role=user.role
+            )
+        return caller
 
     caller = await run_in_threadpool(check)
     if caller is not None:

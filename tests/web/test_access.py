@@ -229,3 +229,19 @@ def test_review_list_applies_each_reviews_role(env: Env, client_for: Client) -> 
     assert carol_api.get("/api/v1/reviews/blind").json()["team"]["kappa_hidden"]
     assert carol_api.get("/api/v1/reviews").json()[0]["team"]["kappa_hidden"]
     assert not client_for(adm).get("/api/v1/reviews").json()[0]["team"]["kappa_hidden"]
+
+
+def test_review_list_hides_others_not_yet_swept(env: Env, client_for: Client) -> None:
+    """A configured review without records is listed as waiting only to those who may see it."""
+    w = world(env)
+    env.add_protocol(f.protocol("later"))
+    env.add_protocol(f.protocol("secret"))
+    admin = client_for(w["adm"])
+    grant(admin, "later", "alice")
+    alice = sign_in(client_for(), w["alice"]).get("/").text
+    assert "Review later" in alice and "Review secret" not in alice
+    assert "/reviews/micro" not in alice and "/reviews/other" not in alice
+    bob = sign_in(client_for(), w["bob"]).get("/").text
+    assert 'id="no-access"' in bob and "Review" not in bob.split("<h1>Reviews</h1>")[1]
+    everything = sign_in(client_for(), w["adm"]).get("/").text
+    assert "Review later" in everything and "Review secret" in everything
