@@ -245,3 +245,68 @@ def test_review_list_hides_others_not_yet_swept(env: Env, client_for: Client) ->
     assert 'id="no-access"' in bob and "Review" not in bob.split("<h1>Reviews</h1>")[1]
     everything = sign_in(client_for(), w["adm"]).get("/").text
     assert "Review later" in everything and "Review secret" in everything
+
+
+def guarded_routers() -> list:
+    from services.web.routes import (
+        alert_pages,
+        api,
+        exports,
+        feeds,
+        imports,
+        members,
+        pages,
+        record_page,
+        reports,
+        search,
+        subscriptions,
+    )
+
+    return [
+        api.hot,
+        api.router,
+        exports.router,
+        members.router,
+        search.api_router,
+        search.page_router,
+        pages.router,
+        record_page.router,
+        feeds.router,
+        subscriptions.router,
+        alert_pages.router,
+        imports.router,
+        reports.router,
+    ]
+
+
+def test_every_route_naming_a_review_answers_404_to_a_non_member(
+    env: Env, client_for: Client
+) -> None:
+    """Walks every route with ``{slug}``: a signed-in non-member meets the unknown-review 404
+    before any other check (role, CSRF, body), so nothing tells the review exists."""
+    from fastapi.routing import APIRoute
+
+    w = world(env)
+    grant(client_for(w["adm"]), "micro", "alice")
+    api, page = client_for(w["alice"]), sign_in(client_for(), w["alice"])
+    checked = 0
+    for router in guarded_routers():
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or "{slug}" not in route.path:
+                continue
+            path = (
+                route.path.replace("{slug}", "other")
+                .replace("{record_id}", str(w["other"][0]))
+                .replace("{subscription_id}", "1")
+                .replace("{name}", "bob")
+                .replace("{fmt}", "csv")
+            )
+            client = api if path.startswith("/api/") else page
+            for method in sorted(route.methods):
+                if method == "POST" and "/decisions" in path:
+                    r = client.request(method, path, json={"decision": "include"})
+                else:
+                    r = client.request(method, path)
+                assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
+                checked += 1
+    assert checked >= 36  # every such route at the time of writing
