@@ -64,12 +64,15 @@ def role_in_review(*, session: Session, user: User, slug: str) -> str | None:
     return str(role) if role is not None else None
 
 
-def visible_slugs(*, session: Session, user_id: int, role: str) -> frozenset[str] | None:
-    """The slugs the user may see, or None for every review (admins, or no memberships)."""
+def review_roles(*, session: Session, user_id: int, role: str) -> dict[str, str] | None:
+    """The user's role in each review they may see, by slug; None when they see every
+    review with their account's role (admins, or no memberships anywhere)."""
     if role == "admin" or not memberships_exist(session=session):
         return None
-    stmt = sa.select(col(ReviewMember.review_slug)).where(col(ReviewMember.user_id) == user_id)
-    return frozenset(session.execute(stmt).scalars())
+    stmt = sa.select(col(ReviewMember.review_slug), col(ReviewMember.role)).where(
+        col(ReviewMember.user_id) == user_id
+    )
+    return {slug: granted for slug, granted in session.execute(stmt)}
 
 
 def check_review_role(role: str) -> str:

@@ -38,12 +38,14 @@ def enter_review(*, session: Session, user: User, slug: str | None) -> Caller:
     Sets :data:`current_caller` in the running context; routes that do their work in one
     thread-pool hop (the screening hot path) call it there themselves."""
     assert user.id is not None
-    review_role = None
-    if slug is not None:
+    if slug is None:  # a list of reviews, or no review at all
+        roles = access.review_roles(session=session, user_id=user.id, role=user.role)
+        caller = Caller(user_id=user.id, role=user.role, review_role=None, roles=roles)
+    else:
         review_role = access.role_in_review(session=session, user=user, slug=slug)
         if review_role is None:
             raise not_found(slug)
-    caller = Caller(user_id=user.id, role=user.role, review_role=review_role)
+        caller = Caller(user_id=user.id, role=user.role, review_role=review_role)
     current_caller.set(caller)
     return caller
 
@@ -89,10 +91,7 @@ async def page_review_guard(request: Request, session: Session = Depends(get_ses
             return None
         caller = enter_review(session=session, user=user, slug=slug)
         if slug is None:  # the list of reviews: its template leaves out the others
-            assert user.id is not None
-            request.state.visible_reviews = access.visible_slugs(
-                session=session, user_id=user.id, role=user.role
-            )
+            request.state.visible_reviews = visible_slugs()
         return caller
 
     caller = await run_in_threadpool(check)
@@ -100,9 +99,9 @@ async def page_review_guard(request: Request, session: Session = Depends(get_ses
         current_caller.set(caller)
 
 
-def visible_slugs(session: Session) -> frozenset[str] | None:
+def visible_slugs() -> frozenset[str] | None:
     """The reviews this request's caller may see (None: every one, or no caller known)."""
     caller = current_caller.get()
-    if caller is None:
+    if caller is None or caller.roles is None:
         return None
-    return access.visible_slugs(session=session, user_id=caller.user_id, role=caller.role)
+    return frozenset(caller.roles)

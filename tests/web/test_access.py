@@ -310,3 +310,26 @@ def test_every_route_naming_a_review_answers_404_to_a_non_member(
                 assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
                 checked += 1
     assert checked >= 36  # every such route at the time of writing
+
+
+def test_review_list_page_blinds_by_each_reviews_role(env: Env, client_for: Client) -> None:
+    """The list of reviews shows a blind review's conflicts only to those resolving there."""
+    proto = f.protocol("blind", screening="dual", blind=True)
+    env.add_protocol(proto)
+    with env.session() as s:
+        f.records(s, f.review(s, proto), 1)
+        tokens = {n: f.user(s, n) for n in ("alice", "bob")}
+        tokens["carol"], tokens["adm"] = f.user(s, "carol", "resolver"), f.user(s, "adm", "admin")
+        s.commit()
+    admin = client_for(tokens["adm"])
+    for name in ("alice", "bob"):
+        grant(admin, "blind", name)
+    grant(admin, "blind", "carol", "reviewer")
+    for name, decision in (("alice", "include"), ("bob", "exclude")):
+        voter = client_for(tokens[name])
+        rid = voter.post("/api/v1/reviews/blind/next").json()["id"]
+        voter.post(f"/api/v1/reviews/blind/records/{rid}/decisions", json={"decision": decision})
+    assert admin.get("/api/v1/reviews/blind").json()["counts"]["conflicts"] == 1
+    assert "· 1 conflicts" in sign_in(client_for(), tokens["adm"]).get("/").text
+    assert "· 0 conflicts" in sign_in(client_for(), tokens["carol"]).get("/").text
+    assert client_for(tokens["carol"]).get("/api/v1/reviews").json()[0]["counts"]["conflicts"] == 0

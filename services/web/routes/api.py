@@ -100,7 +100,7 @@ def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[s
 def all_reviews(session: Session, runtime: Runtime) -> list[ReviewContext]:
     """The reviews this request's caller may see (see ``services.reviewing.access``)."""
     rows = session.exec(select(Review).order_by(Review.slug)).all()
-    visible = visible_slugs(session)
+    visible = visible_slugs()
     return [
         ReviewContext(r, runtime.protocols.get(r.slug))
         for r in rows
