@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 from services.db.models import cascading_key, timestamp
 
 ROLES = ("reviewer", "resolver", "admin")
+REVIEW_ROLES = ("reviewer", "resolver")  # what a membership can grant; admins see every review
 DECISIONS = ("include", "exclude")
 
 
@@ -55,6 +56,24 @@ class UserPublic(UserBase):
         if moment is None:
             return None
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+class ReviewMember(SQLModel, table=True):
+    """A user's access to one review, with their role there.
+
+    Keyed by the review's slug, not its row, so an admin can grant access to a configured
+    review before its first sweep has created the row. While the table is empty every
+    user works on every review (as before memberships existed); once it has any row, a
+    non-admin sees only the reviews they are a member of.
+    """
+
+    __tablename__ = "review_members"
+    __table_args__ = (sa.Index("ix_review_members_user", "user_id"),)
+
+    review_slug: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    user_id: int = cascading_key("users", primary_key=True)
+    role: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    created_at: datetime = timestamp()
 
 
 class AppSecret(SQLModel, table=True):

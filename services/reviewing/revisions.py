@@ -146,3 +146,37 @@ def _contents(session: Session, version_ids: list[int]) -> dict[int, dict[str, A
         )
     )
     return {version_id: dict(data or {}) for version_id, data in rows}
+
+
+def revised_in_review(
+    *, session: Session, review_id: int, viewer: int | None = None, only_viewer: bool = False
+) -> set[int]:
+    """Ids of the review's records revised since a human decision (as :func:`revisions`
+    judges them), for the "changed since decided" filter and count.
+
+    Only a record with more than one stored version can have been revised, so those are
+    found in SQL first and few records reach the comparison in Python."""
+    decided = sa.union(
+        sa.select(col(Decision.record_id)).where(
+            col(Decision.review_id) == review_id, col(Decision.is_current).is_(True)
+        ),
+        sa.select(col(Resolution.record_id)).where(col(Resolution.review_id) == review_id),
+    ).subquery()
+    several = (
+        sa.select(col(RecordVersion.record_id))
+        .where(col(RecordVersion.record_id).in_(sa.select(decided.c.record_id)))
+        .group_by(col(RecordVersion.record_id))
+        .having(sa.func.count() > 1)
+    )
+    candidates = list(
+        session.execute(sa.select(Record).where(col(Record.id).in_(several))).scalars()
+    )
+    found = revisions(
+        session=session,
+        review_id=review_id,
+        records=candidates,
+        viewer=viewer,
+        only_viewer=only_viewer,
+        with_content=False,
+    )
+    return set(found)

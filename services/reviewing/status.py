@@ -14,6 +14,7 @@ from services.db.dialect import prebuilt
 from services.db.models import Record, Review, ReviewRecord, Screening
 from services.db.reviewing import Claim, Decision, Resolution
 from services.reviewing.machine import current_screening_join
+from services.reviewing.revisions import revised_in_review
 
 STATUSES = ("pending", "in_progress", "maybe", "conflict", "included", "excluded")
 # Statuses still awaiting human decisions: "maybe" is a record kept for a second look,
@@ -273,6 +274,16 @@ def counts(
         # Counting conflicts as screened would let a blinded viewer subtract included and
         # excluded from it and learn the conflicts, so blind views keep settled records only.
         out["screened"] = screened_count(session=session, review_id=review_id, required=required)
+    # changed since decided: the records a reviewer should look at again, counted as the
+    # records list flags them (in a blind review, a reviewer's own decisions only)
+    out["revised"] = len(
+        revised_in_review(
+            session=session,
+            review_id=review_id,
+            viewer=blinding.user_id if blinding else None,
+            only_viewer=blinding is not None and not blinding.exempt,
+        )
+    )
     active = out["identified"] - out["withdrawn"]
     out["progress"] = round(out["screened"] / active, 4) if active else 0.0
     out["estimated_recall"] = None

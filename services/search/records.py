@@ -31,6 +31,8 @@ class Filters:
     status: str | None = None
     machine: str | None = None
     criteria: tuple[tuple[str, str], ...] = field(default=())
+    # only these records (the "changed since decided" filter); None: no such restriction
+    record_ids: frozenset[int] | None = None
 
 
 def criterion_filters(raw: list[str]) -> tuple[tuple[str, str], ...]:
@@ -100,6 +102,8 @@ def search_query(
         stmt = stmt.where(col(Screening.id).is_(None))
     elif filters.machine:
         stmt = stmt.where(col(Screening.decision) == filters.machine)
+    if filters.record_ids is not None:
+        stmt = stmt.where(col(Record.id).in_(sorted(filters.record_ids)))
     for name, verdict in filters.criteria:
         stmt = stmt.where(col(Screening.criteria)[(name, "verdict")].as_string() == verdict)
     newest = [col(ReviewRecord.added_at).desc(), col(Record.id).desc()]

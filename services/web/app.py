@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -12,6 +12,7 @@ from services.db.engine import session_scope
 from services.reviewing.order import RankedQueue
 from services.runtime import Runtime
 from services.web import errors
+from services.web.access import api_review_guard, page_review_guard
 from services.web.headers import SecurityHeaders
 from services.web.inputs import RefuseControlCharacters
 from services.web.routes import (
@@ -19,10 +20,12 @@ from services.web.routes import (
     api,
     docs,
     duplicates,
+    exports,
     feeds,
     health,
     import_page,
     imports,
+    members,
     pages,
     prisma_page,
     record_page,
@@ -71,22 +74,27 @@ def create_app(runtime: Runtime, *, rank_ttl: float = 30.0) -> FastAPI:
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
+    # Every router whose routes name a review gets the access guard (services.web.access);
+    # the screening hot path checks access inside its own single thread-pool hop.
+    api_guard, page_guard = [Depends(api_review_guard)], [Depends(page_review_guard)]
     app.include_router(health.router)
     app.include_router(api.hot)
-    app.include_router(api.router)
-    app.include_router(search.api_router)
-    app.include_router(pages.router)
-    app.include_router(record_page.router)
-    app.include_router(duplicates.router)
-    app.include_router(search.page_router)
-    app.include_router(feeds.router)
-    app.include_router(subscriptions.router)
-    app.include_router(alert_pages.router)
-    app.include_router(imports.router)
-    app.include_router(import_page.router)
-    app.include_router(prisma_page.router)
+    app.include_router(api.router, dependencies=api_guard)
+    app.include_router(exports.router, dependencies=api_guard)
+    app.include_router(members.router, dependencies=api_guard)
+    app.include_router(search.api_router, dependencies=api_guard)
+    app.include_router(pages.router, dependencies=page_guard)
+    app.include_router(record_page.router, dependencies=page_guard)
+    app.include_router(duplicates.router, dependencies=page_guard)
+    app.include_router(search.page_router, dependencies=page_guard)
+    app.include_router(feeds.router, dependencies=page_guard)
+    app.include_router(subscriptions.router, dependencies=api_guard)
+    app.include_router(alert_pages.router, dependencies=page_guard)
+    app.include_router(imports.router, dependencies=api_guard)
+    app.include_router(import_page.router, dependencies=page_guard)
+    app.include_router(prisma_page.router, dependencies=page_guard)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="docs-assets")
-    app.include_router(reports.router)
+    app.include_router(reports.router, dependencies=api_guard)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

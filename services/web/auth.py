@@ -14,6 +14,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -106,13 +109,45 @@ def session_user(request: Request, session: Session) -> User | None:
     return user
 
 
-def has_role(user: User, role: str) -> bool:
-    return ROLE_RANK.get(user.role, -1) >= ROLE_RANK[role]
+@dataclass(frozen=True)
+class Caller:
+    """Who this request is for (set by ``services.web.access`` before the route runs).
+
+    ``review_role`` is the caller's role in the review the request names: a membership can
+    make a reviewer a resolver in one review, or a resolver a reviewer there. A request that
+    names no review (a list of reviews) carries ``roles`` instead: the caller's role in each
+    review they may see, None when they see every review with their account's role."""
+
+    user_id: int
+    role: str  # the account's role
+    review_role: str | None
+    roles: Mapping[str, str] | None = None
+
+
+# Request-scoped: each request runs in its own copy of the context, so one caller's access
+# never shows through to another's.
+current_caller: ContextVar[Caller | None] = ContextVar("current_caller", default=None)
+
+
+def role_of(user: User, slug: str | None = None) -> str:
+    """``user``'s role in review ``slug`` (default: the review of this request), else their
+    account's role."""
+    caller = current_caller.get()
+    if caller is None or caller.user_id != user.id:
+        return user.role
+    if slug is not None and caller.roles is not None:
+        return caller.roles.get(slug, user.role)
+    return caller.review_role or user.role
+
+
+def has_role(user: User, role: str, slug: str | None = None) -> bool:
+    """Whether ``user`` has ``role`` or a higher one (in review ``slug``; see ``role_of``)."""
+    return ROLE_RANK.get(role_of(user, slug), -1) >= ROLE_RANK[role]
 
 
 def require_role(user: User, role: str) -> None:
     if not has_role(user, role):
-        raise HTTPException(403, f"this needs the {role} role; you are a {user.role}")
+        raise HTTPException(403, f"this needs the {role} role; you are a {role_of(user)}")
 
 
 def api_resolver(user: User = Depends(api_user)) -> User:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 from fastapi.routing import APIRoute
 
-from services.web.routes import api, pages
+from services.web.routes import api, exports, members, pages
 from tests.web import factories as f
 from tests.web.conftest import Env, LiveServer
 
@@ -46,7 +46,8 @@ def concrete(path: str, rid: int) -> str:
 def routes() -> list[tuple[str, str]]:
     """Every route of the reviewer side (the app mounts exactly these routers)."""
     out = []
-    for route in [*api.hot.routes, *api.router.routes, *pages.router.routes]:
+    reviewer_side = (api.hot, api.router, exports.router, members.router, pages.router)
+    for route in (route for router in reviewer_side for route in router.routes):
         if isinstance(route, APIRoute) and route.path not in PUBLIC:
             out += [(m, route.path) for m in sorted(route.methods)]
     return out

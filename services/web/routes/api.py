@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
@@ -14,11 +14,10 @@ from sqlmodel import Session, select
 from services import reviewing
 from services.db.models import Review
 from services.db.reviewing import User, UserPublic
-from services.pipeline import formats
-from services.pipeline.formats import csv_writer
 from services.reviewing.learned import latest_run, stopping_summary
 from services.runtime import Runtime
 from services.web import accounts, screening, views
+from services.web.access import enter_review, in_review, visible_slugs
 from services.web.auth import api_admin, api_resolver, api_user, authenticate, bearer_present
 from services.web.deps import (
     ReviewContext,
@@ -29,23 +28,10 @@ from services.web.deps import (
     review_for,
 )
 from services.web.inputs import USER_NAME, RecordId, SafeText, Slug, UserName
+from services.web.routes.common import ERRORS, Problem, StatusFilter
 
+__all__ = ["ERRORS", "Problem", "StatusFilter", "all_reviews", "hot", "router"]
 
-class Problem(BaseModel):
-    """Every error the API answers: one message saying what is wrong and what to do."""
-
-    detail: str
-
-
-# Documented on every route, so the OpenAPI document says what the one error handler sends
-# (``{"detail": "..."}`` for validation errors too, not FastAPI's default list).
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no token, or an invalid or disabled one"},
-    403: {"model": Problem, "description": "the caller's role does not allow this"},
-    404: {"model": Problem, "description": "no such review, record or user"},
-    409: {"model": Problem, "description": "the record's or account's state forbids this"},
-    422: {"model": Problem, "description": "the request is not valid; the detail says why"},
-}
 
 router = APIRouter(
     prefix="/api/v1", tags=["reviews"], dependencies=[Depends(api_user)], responses=ERRORS
@@ -53,10 +39,6 @@ router = APIRouter(
 # The two calls a screening reviewer makes all day: async routes doing all their
 # work in one worker-thread hop instead of one per dependency.
 hot = APIRouter(prefix="/api/v1", tags=["reviews"], responses=ERRORS)
-
-StatusFilter = Literal[
-    "pending", "in_progress", "maybe", "conflict", "included", "excluded", "screened", "withdrawn"
-]
 
 
 class DecisionIn(BaseModel):
@@ -116,8 +98,14 @@ def review_summary(session: Session, ctx: ReviewContext, viewer: User) -> dict[s
 
 
 def all_reviews(session: Session, runtime: Runtime) -> list[ReviewContext]:
+    """The reviews this request's caller may see (see ``services.reviewing.access``)."""
     rows = session.exec(select(Review).order_by(Review.slug)).all()
-    return [ReviewContext(r, runtime.protocols.get(r.slug)) for r in rows]
+    visible = visible_slugs()
+    return [
+        ReviewContext(r, runtime.protocols.get(r.slug))
+        for r in rows
+        if visible is None or r.slug in visible
+    ]
 
 
 @router.get("/reviews")
@@ -126,8 +114,12 @@ def list_reviews(
     session: Session = Depends(get_session),
     runtime: Runtime = Depends(get_runtime),
 ) -> list[dict[str, Any]]:
-    """Every review that has records, with its PRISMA-style counts."""
-    return [review_summary(session, ctx, user) for ctx in all_reviews(session, runtime)]
+    """Every review that has records and the caller may see, with its PRISMA-style counts."""
+    summaries = []
+    for ctx in all_reviews(session, runtime):
+        with in_review(session=session, user=user, slug=ctx.slug):  # blind mode by review role
+            summaries.append(review_summary(session, ctx, user))
+    return summaries
 
 
 @router.get("/reviews/{slug}")
@@ -240,46 +232,6 @@ def get_record(
     )
 
 
-@router.get(
-    "/reviews/{slug}/export",
-    response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "the records as a file download, in the format asked for",
-            "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-research-info-systems": {"schema": {"type": "string"}},
-            },
-        }
-    },
-)
-def export(
-    format: Literal["jsonl", "csv", "ris"] = "jsonl",
-    csv_formulas: Literal["neutralise", "keep"] = Query(
-        default="neutralise",
-        description="csv only: cells starting with = + - @ tab or CR get a leading apostrophe "
-        "so spreadsheets show them as text (OWASP); 'keep' writes them as they are",
-    ),
-    user: User = Depends(api_user),
-    ctx: ReviewContext = Depends(get_review),
-    session: Session = Depends(get_session),
-) -> StreamingResponse:
-    """Every record with its current decisions and final status."""
-    write, media_type, ext = formats.writer(format)
-    rows = list(screening.export_rows(session=session, ctx=ctx, viewer=user))
-    chunks = (
-        csv_writer.write(rows, neutralise=csv_formulas == "neutralise", criteria=ctx.criteria)
-        if format == "csv"
-        else write(rows)
-    )
-    return StreamingResponse(
-        chunks,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{ctx.slug}.{ext}"'},
-    )
-
-
 @router.get("/users", tags=["users"], dependencies=[Depends(api_admin)])
 def list_users(session: Session = Depends(get_session)) -> list[UserPublic]:
     """Accounts (admins only); tokens are never shown again."""
@@ -359,6 +311,7 @@ async def next_record(
     def work() -> dict[str, Any] | None:
         with runtime.sessions() as session:
             user = authenticate(session=session, credentials=credentials)
+            enter_review(session=session, user=user, slug=slug)  # 404 for a review not theirs
             ctx = review_for(request=request, session=session, slug=slug)
             return screening.next_payload(
                 session=session,
@@ -388,6 +341,7 @@ async def decide(
     def work() -> dict[str, Any]:
         with runtime.sessions() as session:
             user = authenticate(session=session, credentials=credentials)
+            enter_review(session=session, user=user, slug=slug)  # 404 for a review not theirs
             ctx = review_for(request=request, session=session, slug=slug)
             assert user.id is not None
             try:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from services import reviewing, search
 from services.db.reviewing import User
+from services.reviewing.revisions import revised_in_review
 from services.web import revision, views
 from services.web.auth import api_user, page_user
 from services.web.deps import ReviewContext, get_review, get_session
@@ -57,10 +58,28 @@ def run_search(
     sort: str | None,
     offset: int,
     limit: int,
+    revised: bool = False,
 ) -> tuple[int, list[Any]]:
-    """Parse and run one search; :class:`search.QueryError` for anything malformed."""
+    """Parse and run one search; :class:`search.QueryError` for anything malformed.
+
+    ``revised`` keeps the records changed since a decision the viewer may know of, the
+    same ones the list flags (in a blind review, a reviewer's own decisions only)."""
+    only = None
+    if revised:
+        assert user.id is not None
+        only = frozenset(
+            revised_in_review(
+                session=session,
+                review_id=ctx.id,
+                viewer=user.id,
+                only_viewer=revision.blinded(ctx, user),
+            )
+        )
     filters = search.Filters(
-        status=status, machine=machine, criteria=search.criterion_filters(criterion)
+        status=status,
+        machine=machine,
+        criteria=search.criterion_filters(criterion),
+        record_ids=only,
     )
     return search.search_records(
         session=session,
@@ -82,6 +101,9 @@ def list_records(
     machine: Machine | None = None,
     criterion: list[CriterionVerdict] = Verdict,
     sort: Sort | None = Query(default=None, description="relevance is the default with words"),
+    revised: bool = Query(
+        default=False, description="only records PubMed changed since a human decided them"
+    ),
     page: PageNumber = 1,
     per_page: int = Query(default=50, ge=1, le=500),
     user: User = Depends(api_user),
@@ -90,7 +112,8 @@ def list_records(
 ) -> dict[str, Any]:
     """Records of the review matching a search: words in any order, "phrases", prefix*,
     author:, journal:, title:, abstract:, year:2019..2023 or year:>=2020, pmid:, doi:, nct:;
-    filtered by status, machine decision and criterion verdicts; newest first unless sorted.
+    filtered by status, machine decision, criterion verdicts and ``revised`` (changed since
+    decided); newest first unless sorted.
 
     In a blind review a reviewer sees conflicts as in progress (filter included)."""
     try:
@@ -105,10 +128,11 @@ def list_records(
             sort=sort,
             offset=(page - 1) * per_page,
             limit=per_page,
+            revised=revised,
         )
     except search.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
-    revised = revision.revised_ids(
+    flagged = revision.revised_ids(
         session=session, ctx=ctx, viewer=user, records=[r[0] for r in rows]
     )
     items = []
@@ -116,7 +140,7 @@ def list_records(
         item = views.record_json(record, status=state)
         item.pop("abstract")
         item["p_include"] = p_include
-        item["revised"] = record.id in revised  # PubMed changed it since a human decision
+        item["revised"] = record.id in flagged  # PubMed changed it since a human decision
         items.append(item)
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
@@ -129,6 +153,7 @@ def records(
     machine: str = "",
     criterion: str = Query(default="", max_length=200),
     sort: str = "",
+    revised: str = "",
     page: PageNumber = 1,
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
@@ -139,6 +164,7 @@ def records(
     if status not in allowed:
         raise HTTPException(422, f"status must be one of {', '.join(a for a in allowed if a)}")
     error, total, rows = "", 0, list[Any]()
+    only_revised = revised.strip().lower() in ("true", "on", "1", "yes")
     try:
         total, rows = run_search(
             session=session,
@@ -151,11 +177,19 @@ def records(
             sort=sort or None,
             offset=(page - 1) * PER_PAGE,
             limit=PER_PAGE,
+            revised=only_revised,
         )
     except search.QueryError as exc:
         error = str(exc)
     pages = max(1, -(-total // PER_PAGE))
-    kept = {"status": status, "q": q, "machine": machine, "criterion": criterion, "sort": sort}
+    kept = {
+        "status": status,
+        "q": q,
+        "machine": machine,
+        "criterion": criterion,
+        "sort": sort,
+        "revised": "true" if only_revised else "",
+    }
 
     def link(p: int) -> str:
         return "?" + urlencode({k: v for k, v in (*kept.items(), ("page", p)) if v})
@@ -171,7 +205,7 @@ def records(
             "page": page,
             "pages": pages,
             "error": error,
-            "revised": revision.revised_ids(
+            "revised_ids": revision.revised_ids(
                 session=session, ctx=ctx, viewer=user, records=[r[0] for r in rows]
             ),
             **kept,
