@@ -51,12 +51,15 @@ def test_revised_filter_and_count(env: Env, client_for: Client) -> None:
     flag = index.get_element_by_id("revised-micro")
     assert flag.text_content().startswith("1 changed since decided")
     assert flag.xpath(".//a/@href") == ["/reviews/micro/records?revised=true"]
+    dashboard = lxml.html.fromstring(page.get("/reviews/micro").text)
+    assert dashboard.get_element_by_id("count-revised").text_content() == "1"
 
     # deciding again on the new text takes it off the list and the count
     r = alice.post(f"{API}/records/{pmid_id(alice, '501')}/decisions", json={"decision": "exclude"})
     assert r.status_code == 201, r.text
     assert pmids(alice, "revised=true") == []
     assert 'id="revised-micro"' not in page.get("/").text
+    assert 'id="count-revised"' not in page.get("/reviews/micro").text
 
 
 def pmid_id(client: httpx.Client, pmid: str) -> int:
