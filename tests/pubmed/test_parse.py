@@ -669,9 +669,29 @@ def test_iterator_is_lazy(shared_data: Path) -> None:
     """The first record comes out before the rest of the document is read."""
     articles = three_real_articles(shared_data)
     body = article_set(*articles) + b"<this is not xml"
-    iterator = iter_pubmed_xml(body)
+    stream = TrickleStream(body, chunk=512)
+    iterator = iter_pubmed_xml(stream)
     first = next(iterator)
     assert isinstance(first, Record) and first.pmid == "219391"
+    assert stream.position < len(body) - len(articles[-1])
+
+
+class TrickleStream(io.RawIOBase):
+    """A binary stream that hands out at most ``chunk`` bytes per read, as a slow socket does."""
+
+    def __init__(self, body: bytes, chunk: int) -> None:
+        self._body = body
+        self._chunk = chunk
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        limit = self._chunk if size < 0 else min(size, self._chunk)
+        piece = self._body[self.position : self.position + limit]
+        self.position += len(piece)
+        return piece
 
 
 def test_errata_are_kept_apart_from_retractions(medline_items: list) -> None:
