@@ -101,10 +101,10 @@ def test_paging(env: Env, corpus: Corpus) -> None:
                 offset=offset,
                 limit=3,
             )
-            for offset in (0, 3)
+            for offset in (0, 3, 9)
         ]
-    assert [total for total, _ in pages] == [4, 4]
-    assert [[r.pmid for r, _, _ in rows] for _, rows in pages] == [["1", "2", "4"], ["3"]]
+    assert [total for total, _ in pages] == [4, 4, 4]  # a page past the end still counts all
+    assert [[r.pmid for r, _, _ in rows] for _, rows in pages] == [["1", "2", "4"], ["3"], []]
 
 
 def test_the_index_follows_edits_and_deletions(env: Env, corpus: Corpus) -> None:
