@@ -141,15 +141,19 @@ def search_records(
         sort=sort,
         blinding=blinding,
     )
-    # The total rides on the page as a window count: one statement, so the full-text match
-    # (the dearest part: a PostgreSQL phrase re-checks every candidate's positions) runs once.
+    if not query.texts:  # an index-ordered page and a plain count beat one windowed pass
+        rows = session.execute(stmt.offset(offset).limit(limit)).all()
+        return _count(session, stmt), [(r[0], r[1], r[2]) for r in rows]
+    # With words, the total rides on the page as a window count: one statement, so the
+    # full-text match (the dearest part: a PostgreSQL phrase re-checks every candidate's
+    # positions) runs once.
     paged = stmt.add_columns(sa.func.count().over().label("total")).offset(offset).limit(limit)
     rows = session.execute(paged).all()
-    if rows:
-        total = int(rows[0].total)
-    elif offset == 0:
-        total = 0
-    else:  # a page past the end carries no window count: ask for it alone
-        counted = stmt.order_by(None).subquery()
-        total = int(session.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one())
-    return total, [(r[0], r[1], r[2]) for r in rows]
+    if not rows:  # a page past the end carries no window count: ask for it alone
+        return (_count(session, stmt) if offset else 0), []
+    return int(rows[0].total), [(r[0], r[1], r[2]) for r in rows]
+
+
+def _count(session: Session, stmt: Any) -> int:
+    counted = stmt.order_by(None).subquery()
+    return int(session.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one())
