@@ -30,6 +30,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", choices=["ris", "nbib", "pubmed-xml", "csv", "jsonl"])
     p.add_argument("--no-screen", action="store_true", help="store only; screen later")
+    p.add_argument(
+        "--with-decisions",
+        action="store_true",
+        help="also restore the human decisions of a livescreen JSONL export",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_import)
     dup = subparsers.add_parser("duplicates", help="a review's duplicate groups")
@@ -52,9 +57,12 @@ def _fail(command: str, message: str) -> int:
 
 def run_import(
     runtime: Any, *, slug: str | None, path: Path, fmt: str | None, screen: bool = True,
-    file_name: str | None = None,
+    file_name: str | None = None, with_decisions: bool = False,
 ) -> Any:  # fmt: skip
-    """Detect, read, store and screen one file for a review (the CLI and the API share it)."""
+    """Detect, read, store and screen one file for a review (the CLI and the API share it).
+
+    ``with_decisions`` restores the decisions of a livescreen JSONL export, the one format
+    that carries them whole; asked of another format it is a FormatError."""
     from services.imports.detect import detect_format
     from services.imports.readers import read_items
     from services.imports.run import import_items
@@ -64,6 +72,11 @@ def run_import(
     protocol = runtime.protocol(slug)
     source = open_source(path)
     fmt = fmt or detect_format(source)
+    if with_decisions and fmt != "jsonl":
+        raise FormatError(
+            f"{file_name or path.name}: decisions are restored only from livescreen's JSONL "
+            f"export (livescreen export --format jsonl), and this file is {fmt}"
+        )
     return import_items(
         sessions=runtime.sessions,
         protocol=protocol,
@@ -72,6 +85,7 @@ def run_import(
         file_name=file_name or path.name,
         fmt=fmt,
         content_hash=source.content_hash,
+        with_decisions=with_decisions,
     )
 
 
@@ -88,10 +102,24 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(
         f"  screened {report['screened']}, new duplicate groups {report['duplicate_groups']}"
     )
-    for problem in report["problems"]:
+    if report["decisions_restored"] or report["resolutions_restored"]:
+        lines.append(
+            f"  decisions restored {report['decisions_restored']}, "
+            f"resolutions restored {report['resolutions_restored']}"
+        )
+    if report["accounts_created"]:
+        lines.append(
+            "  new disabled accounts (enable with livescreen users enable NAME and give a "
+            f"token with livescreen users token NAME): {', '.join(report['accounts_created'])}"
+        )
+    bad = [p for p in report["problems"] if p.get("kind") != "decision"]
+    for problem in bad:
         lines.append(f"  bad record at {problem['where']}: {problem['problem']}")
-    if report["bad"] > len(report["problems"]):
-        lines.append(f"  ... and {report['bad'] - len(report['problems'])} more bad records")
+    if report["bad"] > len(bad):
+        lines.append(f"  ... and {report['bad'] - len(bad)} more bad records")
+    for problem in report["problems"]:
+        if problem.get("kind") == "decision":
+            lines.append(f"  not restored at {problem['where']}: {problem['problem']}")
     return "\n".join(lines)
 
 
@@ -102,7 +130,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         report = run_import(
             runtime, slug=args.review, path=Path(args.file), fmt=args.format,
-            screen=not args.no_screen,
+            screen=not args.no_screen, with_decisions=args.with_decisions,
         ).to_json()  # fmt: skip
     except IMPORT_ERRORS as exc:
         return _fail("import", str(exc))

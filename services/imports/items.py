@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from services.pipeline.screen import LIST_FIELDS, check_record
 from services.records import Record
@@ -23,6 +24,9 @@ NCT_PATTERN = re.compile(r"\b[Nn][Cc][Tt]\d{8}\b")
 class Good:
     row: str
     record: Record
+    # the human decisions and resolution a livescreen JSONL export carries with the record
+    # ({"decisions": [...], "resolution": {...} | None}); restored only when asked
+    history: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

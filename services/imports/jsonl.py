@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from services.imports.items import Bad, Items, checked
+from services.imports.items import Bad, Good, Items, checked
 from services.records import Record
 
 
@@ -32,4 +32,10 @@ def read_jsonl(text: TextIO) -> Items:
         if record.year is not None and not isinstance(record.year, int):
             yield Bad(row, f"'year' must be a whole number, got {record.year!r}")
             continue
-        yield checked(row, record)
+        item = checked(row, record)
+        if isinstance(item, Good) and (data.get("decisions") or data.get("resolution")):
+            item.history = {
+                "decisions": data.get("decisions") or [],
+                "resolution": data.get("resolution"),
+            }
+        yield item

@@ -10,6 +10,7 @@ crash loses at most one batch, and the run's row lists every bad record with its
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from classifiers.screen import Screener
 from services.alerts.events import raise_record_alerts
 from services.db.imports import ImportRun
 from services.db.models import Record, RecordVersion, Review, utcnow
+from services.imports.decisions import History, restore_histories
 from services.imports.items import Bad, Deleted, FormatError, Good, ReadItem
 from services.pipeline import store
 from services.pipeline.dedup import deduplicate_review
@@ -46,6 +48,10 @@ class ImportReport:
     screened: int = 0
     duplicate_groups: int = 0
     already_imported: bool = False
+    # with --with-decisions: what came back of the file's human decisions
+    decisions_restored: int = 0
+    resolutions_restored: int = 0
+    accounts_created: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +63,9 @@ class ImportReport:
             "screened": self.screened,
             "duplicate_groups": self.duplicate_groups,
             "already_imported": self.already_imported,
+            "decisions_restored": self.decisions_restored,
+            "resolutions_restored": self.resolutions_restored,
+            "accounts_created": self.accounts_created,
             "problems": self.problems,
         }
 
@@ -83,8 +92,12 @@ def import_items(
     fmt: str,
     content_hash: str,
     progress: Callable[[int], None] | None = None,
+    with_decisions: bool = False,
 ) -> ImportReport:
-    """Store, screen (when ``screener`` is given) and deduplicate the items of one file."""
+    """Store, screen (when ``screener`` is given) and deduplicate the items of one file;
+    ``with_decisions`` also restores the human decisions a JSONL export carries."""
+    if with_decisions:  # the same file with its decisions is another import than without
+        content_hash = hashlib.sha256(f"{content_hash}+decisions".encode()).hexdigest()
     with sessions() as session:
         review = store.ensure_review(session=session, protocol=protocol)
         assert review.id is not None
@@ -122,8 +135,9 @@ def import_items(
                     batch.append(item)
                 if len(batch) >= BATCH or len(deletions) >= BATCH:
                     _store_batch(
-                        session, review, run, report, batch, deletions, seen, protocol, screener
-                    )
+                        session, review, run, report, batch, deletions, seen, protocol, screener,
+                        with_decisions,
+                    )  # fmt: skip
                     batch, deletions = [], []
                     if progress is not None:
                         progress(report.counts["read"])
@@ -132,7 +146,10 @@ def import_items(
             session.add(run)
             session.commit()
             raise
-        _store_batch(session, review, run, report, batch, deletions, seen, protocol, screener)
+        _store_batch(
+            session, review, run, report, batch, deletions, seen, protocol, screener,
+            with_decisions,
+        )  # fmt: skip
         dedup = deduplicate_review(session=session, review_id=review.id)
         report.duplicate_groups = dedup.groups
         _save(run, report, state="succeeded")
@@ -151,6 +168,7 @@ def _store_batch(
     seen: set[str],
     protocol: Protocol,
     screener: Screener | None,
+    with_decisions: bool,
 ) -> None:
     assert review.id is not None and run.id is not None
     fresh: dict[str, Good] = {}
@@ -192,6 +210,8 @@ def _store_batch(
         ["import_id", "record_id"],
     )
     report.deleted += store.mark_deleted(session=session, pmids=deletions)
+    if with_decisions:
+        _restore(session, review.id, protocol, report, fresh, ids)
     _save(run, report, state="running")
     session.add(run)
     session.commit()
@@ -222,6 +242,35 @@ def _store_batch(
             ),
         )
         session.commit()
+
+
+def _restore(
+    session: Session,
+    review_id: int,
+    protocol: Protocol,
+    report: ImportReport,
+    fresh: dict[str, Good],
+    ids: dict[str, int],
+) -> None:
+    histories = [
+        History(
+            row=good.row, record_id=ids[key], decisions=good.history.get("decisions") or [],
+            resolution=good.history.get("resolution"),
+        )
+        for key, good in fresh.items()
+        if good.history
+    ]  # fmt: skip
+    if not histories:
+        return
+    restored = restore_histories(
+        session=session, review_id=review_id, histories=histories,
+        criteria=[c.name for c in protocol.criteria], required=protocol.required_decisions,
+    )  # fmt: skip
+    report.decisions_restored += restored.decisions
+    report.resolutions_restored += restored.resolutions
+    report.accounts_created += restored.accounts
+    room = MAX_PROBLEMS - len(report.problems)
+    report.problems += restored.problems[: max(room, 0)]
 
 
 def _ids(session: Session, keys: list[str]) -> dict[str, int]:

@@ -95,11 +95,8 @@ def record_decision(
     values = row.model_dump(exclude={"id", "ended_at", "end_reason", "model_version"})
     values.update(rank_review=review_id, rank_record=record_id)
     row.id = conn.execute(_insert_decision_stmt(), values).scalar_one()
-    if required > 1 and decision != MAYBE:
-        conn.execute(
-            _mark_conflict_stmt(),
-            {"review": review_id, "record": record_id, "required": required, "now": now},
-        )
+    if decision != MAYBE:
+        mark_conflict(conn, review_id=review_id, record_id=record_id, required=required, now=now)
     if decision == "include" and (
         record_status(session=session, review_id=review_id, record_id=record_id, required=required)
         == "included"
@@ -113,6 +110,18 @@ def record_decision(
             now=now,
         )
     return row
+
+
+def mark_conflict(
+    conn: Any, *, review_id: int, record_id: int, required: int, now: datetime
+) -> None:
+    """Stamp the record in conflict once it has ``required`` current votes that disagree
+    (never with single screening)."""
+    if required > 1:
+        conn.execute(
+            _mark_conflict_stmt(),
+            {"review": review_id, "record": record_id, "required": required, "now": now},
+        )
 
 
 @prebuilt

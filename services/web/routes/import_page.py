@@ -118,6 +118,7 @@ def upload(
     request: Request,
     file: Annotated[UploadFile, File()],
     format: Annotated[Format, Form()] = "auto",
+    with_decisions: Annotated[bool, Form()] = False,
     csrf_token: Annotated[str, Form()] = "",
     user: User = Depends(page_user),
     ctx: ReviewContext = Depends(page_review),
@@ -142,6 +143,7 @@ def upload(
                 path=path,
                 fmt=None if format == "auto" else format,
                 file_name=name,
+                with_decisions=with_decisions,
             ).to_json()
         except IMPORT_ERRORS as exc:
             message = str(exc).replace(str(path), name)

@@ -33,6 +33,9 @@ def import_file(
     file: Annotated[UploadFile, File(description="RIS, nbib, PubMed XML (.gz), CSV or JSONL")],
     format: Annotated[Format, Form(description="'auto': told from the content")] = "auto",
     screen: Annotated[bool, Form(description="screen the new records at once")] = True,
+    with_decisions: Annotated[
+        bool, Form(description="restore the human decisions of a livescreen JSONL export")
+    ] = False,
     runtime: Runtime = Depends(get_runtime),
 ) -> dict[str, Any]:
     """Import a file of records into a review (admins only) and answer its report: counts
@@ -54,6 +57,7 @@ def import_file(
                 fmt=None if format == "auto" else format,
                 screen=screen,
                 file_name=name,
+                with_decisions=with_decisions,
             )
         except IMPORT_ERRORS as exc:
             message = str(exc).replace(str(path), name)
