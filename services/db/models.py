@@ -144,6 +144,7 @@ class ReviewRecord(SQLModel, table=True):
             "added_at",
             "record_id",
         ),
+        sa.Index("ix_review_records_newest", "review_id", "added_at", "record_id"),
     )
 
     review_id: int = cascading_key("reviews", primary_key=True)

@@ -150,7 +150,7 @@ def list_records(
     stmt = records_query(review_id=review_id, required=required, status=status, blinding=blinding)
     total = session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(
-        stmt.order_by(col(ReviewRecord.added_at).desc(), col(Record.id).desc())
+        stmt.order_by(col(ReviewRecord.added_at).desc(), col(ReviewRecord.record_id).desc())
         .offset(offset)
         .limit(limit)
     ).all()
