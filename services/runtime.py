@@ -36,6 +36,7 @@ class Runtime:
 def build_runtime(settings: Settings, *, apply_migrations: bool = True) -> Runtime:
     """Load protocols first (cheap, fails fast on a typo), then open and migrate the database."""
     protocols = load_protocols(list(settings.protocols))
+    settings.prepare_data_dir()
     engine = make_engine(settings.database_url)
     if apply_migrations:
         migrate(engine)

@@ -58,6 +58,10 @@ def serve(
         log_level="info",
     )
     server = uvicorn.Server(config)
+    log.info("database: %s", runtime.settings.database_location())
+    stray = runtime.settings.stray_database_note()
+    if stray:
+        log.warning("%s", stray)
     embedded = EmbeddedScheduler(runtime, scheduled_job, run_at_start=initial_sweep)
     delivery = Every(DELIVER_EVERY, lambda: deliver_job(runtime), name="livescreen-deliver")
     if scheduler:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -21,6 +22,15 @@ NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 CLINICALTRIALS_URL = "https://clinicaltrials.gov/api/v2/"
 
 
+DB_FILE = "livescreen.db"
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for livescreen (``~/.local/share/livescreen`` on Linux,
+    honouring ``XDG_DATA_HOME``; the platform's own elsewhere), by platformdirs."""
+    return Path(platformdirs.user_data_dir("livescreen", appauthor=False))
+
+
 class Settings(BaseSettings):
     """All knobs of the service; tests build their own instance instead of patching."""
 
@@ -30,7 +40,11 @@ class Settings(BaseSettings):
         env_prefix="LIVESCREEN_", extra="ignore", hide_input_in_errors=True
     )
 
-    database_url: str = "sqlite:///./livescreen.db"
+    # Where the embedded default keeps its SQLite file: one place per user, so every command
+    # finds the same database from whatever folder it runs in.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Empty: SQLite at data_dir/livescreen.db (see database_location()).
+    database_url: str = ""
     broker_url: str = ""
     # The Celery queue the chains run on: deployments (or test runs) sharing one Redis keep
     # apart by naming their own; workers consume it and beat sends to it.
@@ -84,6 +98,12 @@ class Settings(BaseSettings):
     screen_process: Literal["auto", "on", "off"] = "auto"
 
     @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url.strip():
+            self.database_url = f"sqlite:///{self.data_dir.expanduser().resolve() / DB_FILE}"
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:
         """A lease shorter than a send would let a second worker send a live delivery."""
         if self.delivery_lease_seconds <= 2 * self.alerts_timeout:
@@ -114,6 +134,33 @@ class Settings(BaseSettings):
     def requests_per_second(self) -> float:
         """NCBI's published limits: 3/s anonymously, 10/s with an API key."""
         return 10.0 if self.ncbi_api_key else 3.0
+
+    def database_location(self) -> str:
+        """Where the data lives, for people: the SQLite file's path, else the URL without
+        its password."""
+        from services.db.engine import redact
+
+        url = self.database_url
+        if url.startswith("sqlite:///"):
+            return str(Path(url.removeprefix("sqlite:///")).resolve())
+        return redact(url)
+
+    def prepare_data_dir(self) -> None:
+        """Create the data folder when the SQLite file is to live there (a fresh machine)."""
+        folder = self.data_dir.expanduser().resolve()
+        if self.database_url == f"sqlite:///{folder / DB_FILE}":
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def stray_database_note(self, folder: Path | None = None) -> str | None:
+        """A warning when ``folder`` (the working one) holds a livescreen.db that is not
+        the database in use: before the data folder, that was the default location."""
+        here = (folder or Path.cwd()) / DB_FILE
+        if not here.is_file() or str(here.resolve()) == self.database_location():
+            return None
+        return (
+            f"note: {here.resolve()} is not the database in use ({self.database_location()}); "
+            f"set LIVESCREEN_DATABASE_URL=sqlite:///{here.resolve()} to use it"
+        )
 
     @property
     def uses_broker(self) -> bool:

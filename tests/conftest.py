@@ -27,6 +27,15 @@ REDIS_URL = os.environ.get("LIVESCREEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/
 CHROMIUM = os.environ.get("LIVESCREEN_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True)
+def _private_data_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test that builds Settings without a database URL writes to a data folder of its own,
+    never to the user's real one (``~/.local/share/livescreen``)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 def services_required() -> bool:
     return os.environ.get("LIVESCREEN_REQUIRE_SERVICES", "") not in ("", "0", "false")
 

@@ -10,8 +10,10 @@ def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(__import__("os").environ):
         if name.startswith("LIVESCREEN_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
     s = Settings()
-    assert s.database_url == "sqlite:///./livescreen.db"
+    assert s.database_url == "sqlite:////srv/data/livescreen/livescreen.db"
+    assert s.database_location() == "/srv/data/livescreen/livescreen.db"
     assert s.broker_url == "" and not s.uses_broker
     assert s.esearch_limit == 9999
     assert s.ncbi_tool == "livescreen"
@@ -160,3 +162,39 @@ def test_unreadable_protocol_files_name_the_file(tmp_path: Path) -> None:
         load_protocol(binary)
     with pytest.raises(ProtocolError, match=rf"{tmp_path.name}: cannot read: Is a directory"):
         load_protocol(tmp_path)
+
+
+def test_every_command_finds_the_same_database_from_any_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A user added from one folder can be listed from another (the newcomer trap: a
+    relative ./livescreen.db made a second, empty database in each folder)."""
+    from services.cli import main
+    from services.settings import get_settings
+
+    for name in list(__import__("os").environ):
+        if name.startswith("LIVESCREEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    protocol = tmp_path / "p.toml"
+    protocol.write_text('slug = "p"\ntitle = "P"\nquery = "q"\n')
+    monkeypatch.setenv("LIVESCREEN_PROTOCOLS", str(protocol))
+    database = tmp_path / "data" / "livescreen" / "livescreen.db"
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    get_settings.cache_clear()
+    try:
+        monkeypatch.chdir(tmp_path / "one")
+        assert main(["users", "add", "alice", "--role", "admin"]) == 0
+        assert str(database) in capsys.readouterr().out
+        monkeypatch.chdir(tmp_path / "two")
+        (tmp_path / "two" / "livescreen.db").write_bytes(b"")  # an old default's leftover
+        assert main(["users", "list"]) == 0
+        assert "alice" in capsys.readouterr().out
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+        assert f"database: {database}" in out
+        assert f"note: {tmp_path / 'two' / 'livescreen.db'} is not the database in use" in out
+    finally:
+        get_settings.cache_clear()
+    assert database.is_file()

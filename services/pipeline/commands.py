@@ -105,8 +105,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     for review in reviews:
         review["gaps"] = gaps.get(review["slug"], [])
     if args.json:
-        print(json.dumps({"reviews": reviews}, indent=2))
+        print(json.dumps({"database": settings.database_location(), "reviews": reviews}, indent=2))
         return 0
+    print(f"database: {settings.database_location()}")
+    stray = settings.stray_database_note()
+    if stray:
+        print(stray)
     for review in reviews:
         print(_status_line(review))
         for gap in review["gaps"]:

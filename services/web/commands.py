@@ -59,7 +59,10 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with session_scope(runtime.sessions) as session:
             user, token = create_user(session=session, name=args.name, role=args.role)
-            print(f"created {user.role} {user.name!r}; the token is shown only this once:")
+            print(
+                f"created {user.role} {user.name!r} in {settings.database_location()}; "
+                "the token is shown only this once:"
+            )
     except AccountError as exc:
         print(f"livescreen users add: error: {exc}", file=sys.stderr)
         return 1

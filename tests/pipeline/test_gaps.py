@@ -227,7 +227,8 @@ def test_cli_says_gaps_exits_3_only_when_strict_lists_them_and_retries_them(
     assert "quarantined (given up) 30000099" in summary
 
     assert main(["status"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    database, *lines = capsys.readouterr().out.strip().splitlines()
+    assert database.startswith("database: ")
     assert "last sweep 1 succeeded_with_gaps" in lines[0] and "2 gap(s)" in lines[0]
     gap_lines = sorted(line.strip() for line in lines[1:] if " PMID " in line)
     assert gap_lines[0].startswith("missing PMID 30000003 (given up after 1 sweep(s)")
