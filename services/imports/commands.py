@@ -67,7 +67,7 @@ def run_import(
     from services.imports.readers import read_items
     from services.imports.run import import_items
     from services.imports.source import open_source
-    from services.pipeline.screen import build_screener
+    from services.pipeline.jobs import SweepScreening
 
     protocol = runtime.protocol(slug)
     source = open_source(path)
@@ -80,7 +80,7 @@ def run_import(
     return import_items(
         sessions=runtime.sessions,
         protocol=protocol,
-        screener=build_screener(protocol) if screen else None,
+        screening=SweepScreening(runtime, protocol.slug) if screen else None,
         items=read_items(source, fmt),
         file_name=file_name or path.name,
         fmt=fmt,

@@ -20,7 +20,6 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from classifiers.dedup import natural_key
-from classifiers.screen import Screener
 from services.alerts.events import raise_record_alerts
 from services.db.imports import ImportRun
 from services.db.models import Record, RecordVersion, Review, utcnow
@@ -28,7 +27,7 @@ from services.imports.decisions import History, restore_histories
 from services.imports.items import Bad, Deleted, FormatError, Good, ReadItem
 from services.pipeline import store
 from services.pipeline.dedup import deduplicate_review
-from services.pipeline.screen import screen_pending
+from services.pipeline.jobs import SweepScreening
 from services.protocols import Protocol
 from services.reviewing.status import record_status
 
@@ -48,6 +47,7 @@ class ImportReport:
     screened: int = 0
     duplicate_groups: int = 0
     already_imported: bool = False
+    screening_error: str | None = None  # what left records unscreened (screened later)
     # with --with-decisions: what came back of the file's human decisions
     decisions_restored: int = 0
     resolutions_restored: int = 0
@@ -63,6 +63,7 @@ class ImportReport:
             "screened": self.screened,
             "duplicate_groups": self.duplicate_groups,
             "already_imported": self.already_imported,
+            "screening_error": self.screening_error,
             "decisions_restored": self.decisions_restored,
             "resolutions_restored": self.resolutions_restored,
             "accounts_created": self.accounts_created,
@@ -86,7 +87,7 @@ def import_items(
     *,
     sessions: sessionmaker[Session],
     protocol: Protocol,
-    screener: Screener | None,
+    screening: SweepScreening | None,
     items: Iterable[ReadItem],
     file_name: str,
     fmt: str,
@@ -94,8 +95,12 @@ def import_items(
     progress: Callable[[int], None] | None = None,
     with_decisions: bool = False,
 ) -> ImportReport:
-    """Store, screen (when ``screener`` is given) and deduplicate the items of one file;
-    ``with_decisions`` also restores the human decisions a JSONL export carries."""
+    """Store, screen (when ``screening`` is given) and deduplicate the items of one file;
+    ``with_decisions`` also restores the human decisions a JSONL export carries.
+
+    Screening is the sweeps': each stored batch goes to ``screening``, which screens it in a
+    child process while the next batch is read and stored (in this one for small files),
+    and the alerts of the living loop are raised once every verdict is in."""
     if with_decisions:  # the same file with its decisions is another import than without
         content_hash = hashlib.sha256(f"{content_hash}+decisions".encode()).hexdigest()
     with sessions() as session:
@@ -120,6 +125,7 @@ def import_items(
         report = ImportReport(import_id=run.id, file_name=file_name, format=fmt)
         report.counts = dict.fromkeys(COUNTS, 0)
         seen: set[str] = set()
+        changed: list[int] = []  # new and revised records: screened, then maybe announced
         batch: list[Good] = []
         deletions: list[str] = []
         try:
@@ -134,22 +140,33 @@ def import_items(
                 else:
                     batch.append(item)
                 if len(batch) >= BATCH or len(deletions) >= BATCH:
-                    _store_batch(
-                        session, review, run, report, batch, deletions, seen, protocol, screener,
+                    stored = _store_batch(
+                        session, review, run, report, batch, deletions, seen, protocol,
                         with_decisions,
                     )  # fmt: skip
+                    changed += stored
+                    if screening is not None:
+                        screening.batch(stored)
                     batch, deletions = [], []
                     if progress is not None:
                         progress(report.counts["read"])
         except FormatError:
+            if screening is not None:
+                screening.finish()
             _save(run, report, state="failed")
             session.add(run)
             session.commit()
             raise
-        _store_batch(
-            session, review, run, report, batch, deletions, seen, protocol, screener,
-            with_decisions,
+        last = _store_batch(
+            session, review, run, report, batch, deletions, seen, protocol, with_decisions,
         )  # fmt: skip
+        changed += last
+        if screening is not None:
+            screening.batch(last)
+            outcome = screening.finish()
+            report.screened = outcome.screened
+            report.screening_error = outcome.error
+            _raise_alerts(session, review, protocol, changed)
         dedup = deduplicate_review(session=session, review_id=review.id)
         report.duplicate_groups = dedup.groups
         _save(run, report, state="succeeded")
@@ -167,9 +184,9 @@ def _store_batch(
     deletions: list[str],
     seen: set[str],
     protocol: Protocol,
-    screener: Screener | None,
     with_decisions: bool,
-) -> None:
+) -> list[int]:
+    """Store one batch and commit it with the run's counts; the ids to screen."""
     assert review.id is not None and run.id is not None
     fresh: dict[str, Good] = {}
     for good in batch:
@@ -215,22 +232,19 @@ def _store_batch(
     _save(run, report, state="running")
     session.add(run)
     session.commit()
-    if screener is not None and outcome.changed_ids:
-        screened = screen_pending(
-            session=session,
-            review=review,
-            protocol=protocol,
-            screener=screener,
-            record_ids=outcome.changed_ids,
-        )
-        report.screened += screened.screened
-        # The alerts of the living loop, as for swept records: a new or revised imported
-        # record the machine finds eligible is announced once (its deliveries go out on the
-        # next delivery pass).
+    return list(outcome.changed_ids)
+
+
+def _raise_alerts(session: Session, review: Review, protocol: Protocol, ids: list[int]) -> None:
+    """The alerts of the living loop, as for swept records: a new or revised imported record
+    the machine finds eligible is announced once (its deliveries go out on the next
+    delivery pass)."""
+    assert review.id is not None
+    for start in range(0, len(ids), BATCH):
         raise_record_alerts(
             session=session,
             review=review,
-            record_ids=outcome.changed_ids,
+            record_ids=ids[start : start + BATCH],
             is_included=lambda record_id: (
                 record_status(
                     session=session,

@@ -22,7 +22,10 @@ from services.reviewing.order import rank_queue
 from services.runtime import Runtime, build_runtime
 from services.settings import Settings, get_settings
 
-PROTOCOL = 'slug = "imports"\ntitle = "Imports test"\nquery = "psilocybin"\n'
+PROTOCOL = (
+    'slug = "imports"\ntitle = "Imports test"\nquery = "psilocybin"\n'
+    '[[criteria]]\nname = "psilocybin"\nkind = "substance"\nterms = ["psilocybin"]\n'
+)
 
 RIS = """TY  - JOUR
 TI  - Psilocybin microdosing and mood: a randomised trial
@@ -238,5 +241,44 @@ def test_an_imported_eligible_trial_raises_the_new_trial_alert_once(
             alerts = session.exec(select(Alert)).all()
             assert [a.event for a in alerts] == ["machine_include"]
             assert [d.state for d in session.exec(select(Delivery))] == ["pending"]
+    finally:
+        runtime.close()
+
+
+def test_a_large_import_is_screened_in_a_child_process_and_announces_its_trial(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A file of 1,500 records is screened as sweeps are, batch by batch in a child
+    process while the next batch is stored: every record gets its verdict and the one
+    eligible trial among them raises its alert once, after the verdicts are in."""
+    from services.alerts.subscriptions import subscribe
+    from services.db.alerts import Alert
+    from services.settings import FLAGSHIP_PROTOCOL
+
+    filler = "".join(
+        f"TY  - JOUR\nTI  - Sleep and mood in adults, cohort {n}\nAU  - Kim, B.\nPY  - 2019\n"
+        f"AB  - Adults in cohort {n} kept sleep diaries for a year.\nER  -\n"
+        for n in range(1499)
+    )
+    settings = Settings(
+        database_url=database_url, protocols=[FLAGSHIP_PROTOCOL], screen_process="on"
+    )  # type: ignore[call-arg]
+    runtime = build_runtime(settings)
+    try:
+        with runtime.sessions() as session:
+            review = ensure_review(session=session, protocol=runtime.protocol(None))
+            assert review.id is not None
+            subscribe(
+                session=session, settings=settings, review_id=review.id, channel="email",
+                target="team@example.org",
+            )  # fmt: skip
+            session.commit()
+        path = write(tmp_path, "big.ris", filler + TRIAL_RIS)
+        report = run_import(runtime, slug=None, path=path, fmt=None).to_json()
+        assert (report["new"], report["screened"], report["screening_error"]) == (1500, 1500, None)
+        with runtime.sessions() as session:
+            assert len(session.exec(select(Screening)).all()) == 1500
+            (alert,) = session.exec(select(Alert)).all()
+            assert alert.event == "machine_include"
     finally:
         runtime.close()

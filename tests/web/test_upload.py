@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from services.db.imports import ImportRecord, ImportRun
 from services.db.models import Record, ReviewRecord
-from services.protocols import Protocol
+from services.protocols import CriterionSpec, Protocol
 from tests.imports.test_import_store import RIS
 from tests.web import factories as f
 from tests.web.conftest import Env
@@ -25,7 +25,12 @@ Client = Callable[..., httpx.Client]
 
 
 def setup(env: Env) -> dict[str, str]:
-    proto = Protocol(slug="micro", title="Micro", query="psilocybin")
+    proto = Protocol(
+        slug="micro",
+        title="Micro",
+        query="psilocybin",
+        criteria=[CriterionSpec(name="psilocybin", kind="substance", terms=["psilocybin"])],
+    )
     env.add_protocol(proto)
     with env.session() as s:
         f.review(s, proto)
