@@ -14,6 +14,12 @@ class SweepError(RuntimeError):
     """A sweep could not complete; the message is the one-line reason."""
 
 
+class SweepOverflow(SweepError):
+    """A single day of the search holds more records than PubMed lets one search retrieve
+    (``esearch_limit``). Days are the finest split of a search window, so another attempt
+    meets the same cap: the task is not retried, and the reason says what to do."""
+
+
 class InputError(ValueError):
     """A user-supplied file or argument is unusable; the message names it."""
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from celery import chain, shared_task
 
-from services.errors import SweepError
+from services.errors import SweepError, SweepOverflow
 from services.locks import ReviewLocked
 from services.runtime import Runtime, build_runtime
 from services.settings import get_settings
@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 # Failures another attempt can cure: PubMed or the database briefly away, or another
 # worker still sweeping the review (its lock lapses within a minute if it died).
 TRANSIENT = (SweepError, ReviewLocked, sa.exc.OperationalError, ConnectionError, TimeoutError)
+# ...but not a day over PubMed's retrieval cap: every attempt would meet it again.
+PERMANENT = (SweepOverflow,)
 STEP = {
     "acks_late": True,
     "autoretry_for": TRANSIENT,
+    "dont_autoretry_for": PERMANENT,
     "retry_backoff": 30,
     "retry_backoff_max": 1800,
     "retry_jitter": True,

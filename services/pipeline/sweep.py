@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from services.db.engine import session_scope
 from services.db.models import Sweep, utcnow
-from services.errors import SweepError
+from services.errors import SweepError, SweepOverflow
 from services.protocols import Protocol
 from services.pubmed.client import EutilsClient, EutilsError
 from services.settings import Settings
@@ -87,6 +87,7 @@ class _Sweeper:
         self.lock = threading.Lock()  # done and found are shared with the fetching thread
         self.progress = progress
         self.errors: list[str] = []
+        self.overflows: list[str] = []  # days over the retrieval cap: no retry cures them
         self.changed_ids: list[int] = []
         self.requests_at_start = client.requests_made
 
@@ -121,9 +122,10 @@ class _Sweeper:
         )
         if result.count > limit:
             if window.days < 2:
-                self.errors.append(
+                self.overflows.append(
                     f"{window} holds {result.count} records, more than the retrieval cap of "
-                    f"{limit}; only the first {limit} were fetched"
+                    f"{limit}; only the first {limit} were fetched (narrow the protocol's "
+                    "query: one day cannot be split further)"
                 )
             else:
                 # Parts sized for ~80% of the cap each, assuming records spread evenly over
@@ -339,10 +341,12 @@ def run_sweep(
         reason = one_line(f"{exc.__class__.__name__}: {exc}")  # the cause is on the last line
         _finish(sessions, sweeper, FAILED, reason, _screen(screen))
         raise
-    error = "; ".join(sweeper.errors) or None
+    error = "; ".join(sweeper.errors + sweeper.overflows) or None
     result = _finish(sessions, sweeper, FAILED if error else None, error, _screen(screen))
-    if error:
+    if sweeper.errors:
         raise SweepError(f"{protocol.slug}: sweep {sweep_id} incomplete: {error}")
+    if sweeper.overflows:
+        raise SweepOverflow(f"{protocol.slug}: sweep {sweep_id} incomplete: {error}")
     return result
 
 

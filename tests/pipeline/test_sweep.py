@@ -125,6 +125,36 @@ def test_window_over_retrieval_cap_is_split_until_complete(
             rt.close()
 
 
+def test_a_day_over_the_retrieval_cap_fails_once_with_what_to_do(
+    database_url: str, tmp_path: Path
+) -> None:
+    """One day is the finest split of a window: when it alone holds more than PubMed lets a
+    search retrieve, the sweep stores what it could, says so, and the Celery step does not
+    retry it (every attempt would meet the same cap)."""
+    from services.errors import SweepOverflow
+    from workers.tasks import sweep_review as sweep_task
+
+    day = date(2024, 3, 1)
+    corpus = [synthetic_record(str(30_000_000 + i), edat=day) for i in range(60)]
+    with FakeEutils(corpus, retrieval_cap=50) as fake:
+        settings = make_settings(
+            database_url, fake, write_protocol(tmp_path), esearch_limit=50, efetch_batch_size=25
+        )
+        rt = build_runtime(settings)
+        try:
+            with pytest.raises(SweepOverflow, match="more than the retrieval cap of 50") as err:
+                sweep(rt, mindate="2024/03/01", maxdate="2024/03/01")
+            assert "narrow the protocol's query" in str(err.value)
+            assert count(rt, Record) == 50
+            with rt.sessions() as session:
+                (row,) = session.exec(select(Sweep)).all()
+                assert row.state == "failed" and "retrieval cap" in (row.error or "")
+        finally:
+            rt.close()
+    assert issubclass(SweepOverflow, SweepError)  # still a sweep failure everywhere else
+    assert SweepOverflow in sweep_task.dont_autoretry_for
+
+
 def test_incremental_sweep_fetches_only_new_and_revised_records(
     runtime: Runtime, fake: FakeEutils
 ) -> None:
