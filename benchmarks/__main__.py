@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("benchmarks.retrain_benchmark", [], ["--records", "3000", "--decided", "100"]),
     ("benchmarks.db_checkout_benchmark", [], ["--rounds", "300"]),
     ("benchmarks.import_benchmark", ["--records", "100000"], ["--records", "3000"]),
+    ("benchmarks.store_benchmark", [], ["--records", "3000"]),
     ("benchmarks.dedup_benchmark", [], ["--originals", "3000", "--records", "6000"]),
     ("benchmarks.simulate_benchmark", ["--large", "10000"], ["--seeds", "1", "--only", "Donners"]),
     ("benchmarks.search_benchmark", [], ["--records", "2000"]),

@@ -179,9 +179,18 @@ class SweepScreening:
         log.error("%s: screening failed: %s", self.protocol.slug, reason)
         self.errors.append(reason)
 
+    def _left(self) -> int:
+        """How many of the review's records still want a screening under the protocol."""
+        with self.runtime.sessions() as session:
+            review = ensure_review(session=session, protocol=self.protocol)
+            session.commit()
+            return count_unscreened(session=session, review=review, protocol=self.protocol)
+
     def _run(self, record_ids: list[int] | None) -> int | None:
         """Screen here; the count of unscreened records after a full pass, None on failure."""
         try:
+            if record_ids is None and self.screener is None and not self._left():
+                return 0  # the child screened everything: no screener to build (about 1 s)
             if self.screener is None:
                 self.screener = build_screener(self.protocol)
             with self.runtime.sessions() as session:

@@ -22,6 +22,7 @@ from services.db.models import Record, Review, ReviewRecord, SweepProblem, utcno
 from services.protocols import Protocol
 from services.records import Record as ParsedRecord
 from services.records import RetractionStatus
+from services.search.fulltext import insert_indexed_in_bulk
 
 TABLES = SQLModel.metadata.tables
 
@@ -118,12 +119,11 @@ def store_records(
     prepared = {pmid: _prepare(parsed) for pmid, parsed in batch.items()}
     known = _current(session, list(batch))
     fresh = [pmid for pmid in batch if pmid not in known]
-    insert_ignoring_conflicts(
-        session,
-        TABLES["records"],
-        [{**prepared[p][1], "created_at": now, "updated_at": now} for p in fresh],
-        ["pmid"],
-    )
+    if fresh:
+        rows = [{**prepared[p][1], "created_at": now, "updated_at": now} for p in fresh]
+        insert_indexed_in_bulk(
+            session, lambda: insert_ignoring_conflicts(session, TABLES["records"], rows, ["pmid"])
+        )
     inserted = _current(session, fresh) if fresh else {}
     versions: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []

@@ -9,15 +9,17 @@ only the relevance figures differ (bm25 against ts_rank), with titles weighted h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from services.db.models import Record
 from services.search.query import Text
 
 FTS_TABLE = "records_fts"
+DEFERRAL_TABLE = "records_fts_deferral"  # migration 0015: its row makes the trigger skip
 PG_FUNCTION = "records_search_vector"
 PG_INDEX = "ix_records_search"
 PG_COLUMN = "search_vector"  # records_search_vector(...), stored
@@ -94,3 +96,38 @@ def not_search_table(name: str | None, type_: str, parent: Any) -> bool:
     if type_ == "column":
         return name != PG_COLUMN
     return not (type_ == "table" and (name or "").startswith(FTS_TABLE))
+
+
+def _listed(key: str) -> str:
+    return f"(SELECT group_concat(value, ' ') FROM json_each(records.data, '$.{key}'))"
+
+
+# What the insert trigger writes per row, for every row past :after at once.
+_BULK_INDEX = sa.text(
+    f"INSERT INTO {FTS_TABLE}(rowid, title, abstract, authors, journal, mesh, keywords) "
+    f"SELECT records.id, records.title, coalesce(records.abstract, ''), {_listed('authors')}, "
+    f"records.journal, {_listed('mesh_terms')}, {_listed('keywords')} "
+    "FROM records WHERE records.id > :after"
+)
+
+
+def insert_indexed_in_bulk(session: Session, insert: Callable[[], None]) -> None:
+    """Run ``insert`` (new rows into ``records``) and index its rows for search in one
+    statement: on SQLite a third of the cost of the insert trigger's row-by-row indexing.
+
+    The deferral row goes in first, which takes SQLite's write lock, so no other
+    connection can insert between reading the highest id and indexing past it; it is
+    deleted before the transaction ends (also when ``insert`` fails), so no other
+    connection ever sees the trigger skip. PostgreSQL's generated column needs nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        insert()
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(f"INSERT INTO {DEFERRAL_TABLE}(token) VALUES (1)")
+    try:
+        after = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM records").scalar()
+        insert()
+        connection.execute(_BULK_INDEX, {"after": after})
+    finally:
+        connection.exec_driver_sql(f"DELETE FROM {DEFERRAL_TABLE}")
