@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, SGDClassifier
@@ -160,8 +161,15 @@ def fit_model(
     y: np.ndarray,
     sample_weight: np.ndarray | None,
 ) -> ClassifierMixin:
-    """Fit on the training rows (features are non-negative, as Naive Bayes needs)."""
-    estimator.fit(X, y, sample_weight=sample_weight)
+    """Fit on the training rows (features are non-negative, as Naive Bayes needs).
+
+    The rows come from :func:`~classifiers.ranking.features.build_features` (finite
+    by construction) and the parameters from a validated spec, so scikit-learn's
+    per-fit finiteness scan and parameter validation are skipped: in a replay that
+    refits after every label they cost about as much as a small fit itself.
+    """
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        estimator.fit(X, y, sample_weight=sample_weight)
     return estimator
 
 
