@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.large:
         big = run_one(large_dataset(args.data, args.large), 0)
         print(
-            f"large: {big['records']} records, {big['seconds']:.1f} s, WSS@95 {big['wss@95']:.3f}"
+            f"large: {big['records']} records, {big['seconds']:.1f} s wall, "
+            f"{big['cpu_seconds']:.1f} s CPU, {big['retrains']} retrains, "
+            f"WSS@95 {big['wss@95']:.3f}"
         )
         runs.append(big)
     if args.json:
