@@ -2,13 +2,16 @@
 
 Start from seeded random priors (some includes, some excludes), then repeatedly
 retrain with :func:`classifiers.ranking.cycle.run_cycle`, "screen" the top-ranked
-records, and reveal their labels. The batch rule keeps large sets fast:
-
-* sets of at most ``every_record_upto`` (1,000) records retrain after every record;
-* larger sets retrain after ``max(1, floor(growth * labelled))`` records, i.e. the
-  batch grows with the labels (1 record per retrain at first, 1% of the labels
-  later with the default growth of 0.01), so the number of retrains grows only
-  logarithmically once batches exceed one record.
+records, and reveal their labels. One batch rule for every size: retrain after
+``max(1, floor(growth * labelled))`` records, i.e. after every record while fewer than
+``1 / growth`` are labelled (50 with the default growth of 0.02), then after batches
+that grow with the labels (2% of them), so the number of retrains grows only
+logarithmically with the records screened. Measured on the 26 shared datasets (seeds
+0 and 1), the same model replayed this way matched ASReview's replay after every record
+(mean WSS@95 0.5235 against 0.524, no dataset more than 0.01 below), while a growth of
+0.05 lost 0.006 of mean WSS@95; on 1,000+ records it needs a fifth of the retrains.
+``every_record_upto`` keeps sets of at most that many records on one retrain per
+record (0 by default: none).
 
 The stopping rule is replayed after every record while the dataset has fewer than
 100 includes and after every ``includes // 50`` records beyond that (its cost per
@@ -39,8 +42,8 @@ Progress = Callable[[int, int], None]
 class RetrainRule:
     """When to retrain during a replay (see the module docstring)."""
 
-    every_record_upto: int = 1000
-    growth: float = 0.01
+    every_record_upto: int = 0
+    growth: float = 0.02
 
     def batch(self, labelled: int, total: int) -> int:
         if total <= self.every_record_upto:

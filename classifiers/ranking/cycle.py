@@ -33,12 +33,21 @@ SPEC_FORMAT = 1
 
 @dataclass(frozen=True, slots=True)
 class CycleSpec:
-    """The named components of a learning run and their parameters."""
+    """The named components of a learning run and their parameters.
 
-    model: str = "nb"
-    model_params: Mapping[str, Any] = field(default_factory=lambda: {"alpha": 3.822})
+    The default (one for every review, not tuned per dataset): a linear SVM (C 0.11)
+    on TF-IDF word 1-2 grams (sublinear tf, words in over 95% of records dropped) plus
+    keyword/MeSH terms at 0.15 of the text's weight, includes weighted to carry 9.8
+    times the excludes' total weight. Measured on the 26 shared datasets against
+    Naive Bayes (the earlier default), the SVM found the last includes sooner; keywords
+    at full weight helped some Cohen 2006 reviews a lot and hurt others (BetaBlockers,
+    OralHypoglycemics) as much, 0.15 kept most of the gain (``benchmarks/``).
+    """
+
+    model: str = "svm"
+    model_params: Mapping[str, Any] = field(default_factory=lambda: {"C": 0.11})
     balance: str = "balanced"
-    balance_params: Mapping[str, Any] = field(default_factory=lambda: {"ratio": 1.0})
+    balance_params: Mapping[str, Any] = field(default_factory=lambda: {"ratio": 9.8})
     uncertainty_share: float = 0.0
     features: FeatureSpec = field(default_factory=FeatureSpec)
     seed: int = 0

@@ -18,6 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+MAX_DF_FROM = 20  # records; fewer and ``max_df`` is not applied
+
 
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
@@ -26,9 +28,9 @@ class FeatureSpec:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] | None = None
     min_df: int = 1
-    max_df: float = 1.0
+    max_df: float = 0.95
     sublinear_tf: bool = True
-    keyword_weight: float = 1.0
+    keyword_weight: float = 0.15
     extra_weight: float = 1.0
 
     def params(self) -> dict[str, Any]:
@@ -82,7 +84,9 @@ def build_features(records: Sequence[RecordText], spec: FeatureSpec | None = Non
     word = TfidfVectorizer(
         ngram_range=spec.word_ngrams,
         min_df=spec.min_df if len(records) > spec.min_df else 1,
-        max_df=spec.max_df,
+        # Dropping words in more than max_df of the records only makes sense on real
+        # collections; on a handful every word can be "everywhere" and none would be left.
+        max_df=spec.max_df if len(records) >= MAX_DF_FROM else 1.0,
         sublinear_tf=spec.sublinear_tf,
         strip_accents="unicode",
         dtype=np.float32,
@@ -111,7 +115,9 @@ def build_features(records: Sequence[RecordText], spec: FeatureSpec | None = Non
             dtype=np.float32,
         )
         blocks.append(sp.csr_matrix(dense * spec.extra_weight))
-    return sp.hstack(blocks, format="csr", dtype=np.float32)
+    matrix = sp.hstack(blocks, format="csr", dtype=np.float32)
+    matrix.sort_indices()  # once here, not in every model's input check
+    return matrix
 
 
 def verdict_columns(

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, SGDClassifier
@@ -88,11 +90,57 @@ def _sgd(params: dict[str, Any], seed: int) -> ClassifierMixin:
     )
 
 
+class Ensemble(BaseEstimator, ClassifierMixin):
+    """Several named models voting by standardised margins.
+
+    Why: an SVM and Naive Bayes err on different records (the SVM trusts a few sharp
+    terms, NB the sum of many weak ones), so the average of their margins, each
+    centred and scaled over all records, ranks more robustly than either. ``members``
+    is a list of ``{"name", "params", "weight"}`` like a run's model spec.
+    """
+
+    def __init__(self, members: list[dict[str, Any]] | None = None, seed: int = 0) -> None:
+        self.members = members
+        self.seed = seed
+
+    def fit(
+        self, X: sp.csr_matrix, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> Ensemble:
+        members = self.members or DEFAULT_ENSEMBLE
+        self.estimators_ = [
+            fit_model(make_model(m["name"], m.get("params"), self.seed), X, y, sample_weight)
+            for m in members
+        ]
+        self.weights_ = [float(m.get("weight", 1.0)) for m in members]
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
+        total = np.zeros(X.shape[0])
+        for estimator, weight in zip(self.estimators_, self.weights_, strict=True):
+            margin = margin_of(estimator, X)
+            spread = float(margin.std()) or 1.0
+            total += weight * (margin - margin.mean()) / spread
+        return total / sum(self.weights_)
+
+
+DEFAULT_ENSEMBLE: list[dict[str, Any]] = [
+    {"name": "svm", "params": {"C": 0.11}, "weight": 1.0},
+    {"name": "nb", "params": {"alpha": 3.822}, "weight": 1.0},
+]
+
+
+def _ensemble(params: dict[str, Any], seed: int) -> ClassifierMixin:
+    members = params.get("members")
+    return Ensemble(members=[dict(m) for m in members] if members else None, seed=seed)
+
+
 MODELS: Mapping[str, Factory] = {
     "logistic": _logistic,
     "svm": _svm,
     "nb": _nb,
     "sgd": _sgd,
+    "ensemble": _ensemble,
 }
 
 
@@ -113,16 +161,55 @@ def fit_model(
     y: np.ndarray,
     sample_weight: np.ndarray | None,
 ) -> ClassifierMixin:
-    """Fit on the training rows (features are non-negative, as Naive Bayes needs)."""
-    estimator.fit(X, y, sample_weight=sample_weight)
+    """Fit on the training rows (features are non-negative, as Naive Bayes needs).
+
+    The rows come from :func:`~classifiers.ranking.features.build_features` (finite
+    by construction) and the parameters from a validated spec, so scikit-learn's
+    per-fit finiteness scan and parameter validation are skipped: in a replay that
+    refits after every label they cost about as much as a small fit itself.
+    """
+    with config_context(assume_finite=True, skip_parameter_validation=True):
+        estimator.fit(X, y, sample_weight=sample_weight)
     return estimator
 
 
+def _linear_margin(estimator: Any, X: sp.csr_matrix) -> np.ndarray | None:
+    """``X @ coef + intercept`` for a fitted binary linear model, else None.
+
+    Why not ``decision_function``: its input checks re-sort and up-cast the whole
+    matrix on every call, which costs more than the product when a replay scores
+    every record after each label. The product runs in the matrix's own dtype.
+    """
+    coef = getattr(estimator, "coef_", None)
+    if coef is None or np.ndim(coef) != 2 or coef.shape[0] != 1 or coef.shape[1] != X.shape[1]:
+        return None
+    if list(getattr(estimator, "classes_", [])) != [0, 1]:
+        return None
+    weights = np.asarray(coef[0], dtype=X.dtype)
+    intercept = float(np.ravel(getattr(estimator, "intercept_", [0.0]))[0])
+    return np.asarray(X @ weights, dtype=np.float64).ravel() + intercept
+
+
+def margin_of(estimator: Any, X: sp.csr_matrix) -> np.ndarray:
+    """The model's raw margin per row (higher = more likely include)."""
+    margin = _linear_margin(estimator, X)
+    if margin is None:
+        margin = np.asarray(estimator.decision_function(X), dtype=np.float64).ravel()
+    return margin
+
+
 def score(estimator: Any, X: sp.csr_matrix) -> np.ndarray:
-    """Scores in [0, 1], higher = more likely include, one per row of ``X``."""
+    """Scores in [0, 1], higher = more likely include, one per row of ``X``.
+
+    Linear models without calibrated probabilities give a logistic squashing of the
+    margin (monotone, so the ranking is the margin's).
+    """
+    margin = _linear_margin(estimator, X)  # logistic models: the same as predict_proba
+    if margin is not None:
+        return np.asarray(expit(margin), dtype=np.float64)
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(X)
         column = list(estimator.classes_).index(1)
         return np.asarray(proba[:, column], dtype=np.float64)
     margin = np.asarray(estimator.decision_function(X), dtype=np.float64)
-    return 1.0 / (1.0 + np.exp(-margin))
+    return np.asarray(expit(margin), dtype=np.float64)

@@ -18,11 +18,12 @@ def sep(shared_data: Path):  # 271 records, 40 includes
     return build_features(dataset.records), np.asarray(dataset.labels)
 
 
-def test_retrain_rule_every_record_for_small_sets_growing_batches_for_large() -> None:
+def test_retrain_rule_every_record_at_first_then_batches_growing_with_the_labels() -> None:
     rule = RetrainRule()
-    assert rule.batch(500, 1000) == 1
-    assert rule.batch(150, 10_000) == 1
-    assert rule.batch(3000, 10_000) == 30
+    assert rule.batch(10, 300) == 1 and rule.batch(49, 10_000) == 1
+    assert rule.batch(150, 300) == 3
+    assert rule.batch(3000, 10_000) == 60
+    assert RetrainRule(every_record_upto=1000).batch(500, 1000) == 1
 
 
 def test_same_seed_same_order_other_seed_other_priors(sep) -> None:
@@ -34,9 +35,10 @@ def test_same_seed_same_order_other_seed_other_priors(sep) -> None:
     assert sorted(a.order) == list(range(len(y)))
 
 
-def test_small_sets_retrain_after_every_record_until_all_includes_are_found(sep) -> None:
+def test_retraining_after_every_record_stops_once_all_includes_are_found(sep) -> None:
     X, y = sep
-    result = simulate(X, y, priors=choose_priors(y, 1, 1, 0))
+    every = RetrainRule(every_record_upto=len(y))
+    result = simulate(X, y, priors=choose_priors(y, 1, 1, 0), rule=every)
     last_include = max(i for i, v in enumerate(result.labels) if v)
     assert result.retrains == last_include + 1 - result.n_priors + 1
     assert result.measures["wss@100"] == pytest.approx((len(y) - last_include - 1) / len(y))
@@ -45,7 +47,7 @@ def test_small_sets_retrain_after_every_record_until_all_includes_are_found(sep)
 def test_a_large_batch_rule_retrains_less(sep) -> None:
     X, y = sep
     priors = choose_priors(y, 1, 1, 0)
-    every = simulate(X, y, priors=priors)
-    batched = simulate(X, y, priors=priors, rule=RetrainRule(every_record_upto=10, growth=0.05))
+    every = simulate(X, y, priors=priors, rule=RetrainRule(every_record_upto=len(y)))
+    batched = simulate(X, y, priors=priors)
     assert batched.retrains < every.retrains
     assert sorted(batched.order) == list(range(len(y)))
