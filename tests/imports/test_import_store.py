@@ -211,27 +211,32 @@ ER  -
 """
 
 
+def subscribed_flagship(settings: Settings) -> Runtime:
+    """A runtime on the flagship protocol whose review has one e-mail subscription."""
+    from services.alerts.subscriptions import subscribe
+
+    runtime = build_runtime(settings)
+    with runtime.sessions() as session:
+        review = ensure_review(session=session, protocol=runtime.protocol(None))
+        assert review.id is not None
+        subscribe(
+            session=session, settings=settings, review_id=review.id, channel="email",
+            target="team@example.org",
+        )  # fmt: skip
+        session.commit()
+    return runtime
+
+
 def test_an_imported_eligible_trial_raises_the_new_trial_alert_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    from services.alerts.subscriptions import subscribe
     from services.db.alerts import Alert, Delivery
     from services.settings import FLAGSHIP_PROTOCOL
 
-    settings = Settings(database_url=database_url, protocols=[FLAGSHIP_PROTOCOL])  # type: ignore[call-arg]
-    runtime = build_runtime(settings)
+    runtime = subscribed_flagship(
+        Settings(database_url=database_url, protocols=[FLAGSHIP_PROTOCOL])  # type: ignore[call-arg]
+    )
     try:
-        with runtime.sessions() as session:
-            review = ensure_review(session=session, protocol=runtime.protocol(None))
-            assert review.id is not None
-            subscribe(
-                session=session,
-                settings=settings,
-                review_id=review.id,
-                channel="email",
-                target="team@example.org",
-            )
-            session.commit()
         path = write(tmp_path, "trial.ris", TRIAL_RIS)
         run_import(runtime, slug=None, path=path, fmt=None)
         run_import(
@@ -251,7 +256,6 @@ def test_a_large_import_is_screened_in_a_child_process_and_announces_its_trial(
     """A file of 1,500 records is screened as sweeps are, batch by batch in a child
     process while the next batch is stored: every record gets its verdict and the one
     eligible trial among them raises its alert once, after the verdicts are in."""
-    from services.alerts.subscriptions import subscribe
     from services.db.alerts import Alert
     from services.settings import FLAGSHIP_PROTOCOL
 
@@ -260,19 +264,10 @@ def test_a_large_import_is_screened_in_a_child_process_and_announces_its_trial(
         f"AB  - Adults in cohort {n} kept sleep diaries for a year.\nER  -\n"
         for n in range(1499)
     )
-    settings = Settings(
-        database_url=database_url, protocols=[FLAGSHIP_PROTOCOL], screen_process="on"
-    )  # type: ignore[call-arg]
-    runtime = build_runtime(settings)
+    runtime = subscribed_flagship(
+        Settings(database_url=database_url, protocols=[FLAGSHIP_PROTOCOL], screen_process="on")  # type: ignore[call-arg]
+    )
     try:
-        with runtime.sessions() as session:
-            review = ensure_review(session=session, protocol=runtime.protocol(None))
-            assert review.id is not None
-            subscribe(
-                session=session, settings=settings, review_id=review.id, channel="email",
-                target="team@example.org",
-            )  # fmt: skip
-            session.commit()
         path = write(tmp_path, "big.ris", filler + TRIAL_RIS)
         report = run_import(runtime, slug=None, path=path, fmt=None).to_json()
         assert (report["new"], report["screened"], report["screening_error"]) == (1500, 1500, None)
